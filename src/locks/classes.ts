@@ -1,0 +1,59 @@
+// Lock classes and the kernel's lock order.
+//
+// Lock ordering in mm (outermost first; a path only takes locks further down this list):
+//
+//   mmap_sem
+//     vrange_lock
+//       page table lock (split PTL)
+//         lru locks (vrange victim LRU, lazyfree page LRU)
+//           zone lock
+//
+// Reclaim finds victims on an LRU: it drops the LRU lock before taking vrange_lock, and where it needs
+// mmap_sem it only trylocks (see vmscan.ts). lockdep checks every blocking acquire against this order.
+
+export type LockKind = 'spinlock' | 'mutex' | 'rwsem';
+
+export interface LockClassSpec {
+  name: string;
+  kind: LockKind;
+  /** Position in the lock order, outermost lowest; undefined: only the learned graph applies. */
+  rank?: number;
+}
+
+export const KERNEL_LOCK_CLASSES: readonly LockClassSpec[] = [
+  { name: 'mmap_sem', kind: 'rwsem', rank: 0 },
+  { name: 'vrange_lock', kind: 'mutex', rank: 1 },
+  { name: 'ptl', kind: 'spinlock', rank: 2 },
+  { name: 'vrange_lru_lock', kind: 'spinlock', rank: 3 },
+  { name: 'lazyfree_lru_lock', kind: 'spinlock', rank: 3 },
+  { name: 'zone_lock', kind: 'spinlock', rank: 4 },
+];
+
+export class LockClassTable {
+  readonly specs: readonly LockClassSpec[];
+  private readonly byName = new Map<string, number>();
+
+  constructor(specs: readonly LockClassSpec[]) {
+    this.specs = specs;
+    specs.forEach((spec, classId) => {
+      if (this.byName.has(spec.name)) throw new Error(`lock class ${spec.name} declared twice`);
+      this.byName.set(spec.name, classId);
+    });
+  }
+
+  get count(): number {
+    return this.specs.length;
+  }
+
+  id(name: string): number {
+    const classId = this.byName.get(name);
+    if (classId === undefined) throw new Error(`unknown lock class ${name}`);
+    return classId;
+  }
+
+  name(classId: number): string {
+    const spec = this.specs[classId];
+    if (spec === undefined) throw new Error(`bad lock class id ${classId}`);
+    return spec.name;
+  }
+}

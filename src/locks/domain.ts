@@ -1,0 +1,343 @@
+// The lock domain: what every lock needs beyond its own words — the CPUs' held-lock stacks (the
+// robust list), lock_stat rows, lockdep's graph — and the per-thread view of one CPU (LockCpu).
+
+import {
+  doubleIndex,
+  HELD_LOCK,
+  LOCK_CPU,
+  LOCK_STAT,
+  LOCK_WAITER,
+  type LockDomainRegions,
+  MAX_HELD_LOCKS,
+  wordIndex,
+} from '../layout/layout.js';
+import type { LockClassTable } from './classes.js';
+
+export const CPU_OFFLINE = 0;
+export const CPU_ONLINE = 1;
+export const CPU_DEAD = 2;
+
+/** Lock modes recorded in the held-lock stack. */
+export const MODE_WRITE = 0;
+export const MODE_READ = 1;
+/** Held-lock flag: taken with a trylock (lockdep adds no dependency for it). */
+export const HELD_TRYLOCK = 1;
+
+/** Points at which a scheduler may interleave CPUs (see setSchedHook). */
+export const SchedPoint = {
+  acquire: 0,
+  acquired: 1,
+  release: 2,
+  /** About to sleep on a lock word; a hook returning true has yielded and the sleep is skipped. */
+  wait: 3,
+  /** A user memory access boundary (the MMU calls it). */
+  access: 4,
+} as const;
+export type SchedPoint = (typeof SchedPoint)[keyof typeof SchedPoint];
+export type SchedHook = (cpu: number, point: SchedPoint, lockWord: number) => boolean;
+
+export interface LockOptions {
+  /** Spin iterations of a spinlock before it sleeps on the lock word. */
+  spinLimit: number;
+  /** Optimistic spin iterations of a mutex or rwsem before it queues. */
+  sleepLockSpinLimit: number;
+  /** A wait longer than this produces a hung-task report instead of waiting on. */
+  hungTaskTimeoutMs: number;
+  /** Sleeping waits are cut into slices this long to notice owner death and the hung-task bound. */
+  waitSliceMs: number;
+  /** lock_stat recording (on by default, as cheap as a few plain stores). */
+  lockStat: boolean;
+  /** Hold times are timed for one acquisition in 2^shift per CPU (0: every acquisition). */
+  holdSampleShift: number;
+  /** lockdep: lock-order checking (debug mode). */
+  lockdep: boolean;
+}
+
+export const DEFAULT_LOCK_OPTIONS: LockOptions = {
+  spinLimit: 400,
+  sleepLockSpinLimit: 64,
+  hungTaskTimeoutMs: 20_000,
+  waitSliceMs: 50,
+  lockStat: true,
+  holdSampleShift: 5,
+  lockdep: false,
+};
+
+export class LockDomain {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly cpuCount: number;
+  readonly cpuBase: number;
+  readonly waiterBase: number;
+  readonly heldBase: number;
+  readonly heldSinceBase: number;
+  readonly statBase: number;
+  readonly statRowsPerCpu: number;
+  hook: SchedHook | null = null;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly regions: LockDomainRegions,
+    readonly classes: LockClassTable,
+    readonly options: LockOptions,
+    cpuCount: number,
+  ) {
+    this.i32 = new Int32Array(buffer);
+    this.f64 = new Float64Array(buffer, 0, Math.floor(buffer.byteLength / 8));
+    this.cpuCount = cpuCount;
+    this.cpuBase = wordIndex(regions.lockCpus);
+    this.waiterBase = wordIndex(regions.lockWaiters);
+    this.heldBase = wordIndex(regions.heldLocks);
+    this.heldSinceBase = doubleIndex(regions.heldSince);
+    this.statBase = doubleIndex(regions.lockStat);
+    this.statRowsPerCpu = classes.count * 2;
+    if (options.holdSampleShift < 0 || options.holdSampleShift > 30) throw new Error('bad holdSampleShift');
+  }
+
+  cpuWord(cpu: number, field: number): number {
+    return this.cpuBase + cpu * LOCK_CPU.STRIDE + field;
+  }
+
+  waiterWord(cpu: number, field: number): number {
+    return this.waiterBase + cpu * LOCK_WAITER.STRIDE + field;
+  }
+
+  heldWord(cpu: number, depth: number, field: number): number {
+    return this.heldBase + (cpu * MAX_HELD_LOCKS + depth) * HELD_LOCK.STRIDE + field;
+  }
+
+  cpuState(cpu: number): number {
+    return Atomics.load(this.i32, this.cpuWord(cpu, LOCK_CPU.state));
+  }
+
+  /** Binds the calling JS thread to a CPU slot; a slot runs on one thread at a time. */
+  attachCpu(cpu: number): LockCpu {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpuCount) throw new Error(`no cpu ${cpu}`);
+    const previous = Atomics.compareExchange(
+      this.i32,
+      this.cpuWord(cpu, LOCK_CPU.state),
+      CPU_OFFLINE,
+      CPU_ONLINE,
+    );
+    if (previous !== CPU_OFFLINE) {
+      throw new Error(
+        `cpu ${cpu} is ${previous === CPU_DEAD ? 'dead' : 'already running on another thread'}`,
+      );
+    }
+    this.i32[this.cpuWord(cpu, LOCK_CPU.heldDepth)] = 0;
+    this.i32[this.cpuWord(cpu, LOCK_CPU.waitingOn)] = -1;
+    return new LockCpu(this, cpu);
+  }
+
+  /** CPUs whose held-lock stacks contain the lock, with the mode each holds it in. */
+  holdersOf(lockWord: number): { cpu: number; mode: number }[] {
+    const holders: { cpu: number; mode: number }[] = [];
+    for (let cpu = 0; cpu < this.cpuCount; cpu++) {
+      const depth = this.i32[this.cpuWord(cpu, LOCK_CPU.heldDepth)];
+      for (let d = 0; d < depth && d < MAX_HELD_LOCKS; d++) {
+        if (this.i32[this.heldWord(cpu, d, HELD_LOCK.lock)] === lockWord) {
+          holders.push({ cpu, mode: this.i32[this.heldWord(cpu, d, HELD_LOCK.mode)] });
+        }
+      }
+    }
+    return holders;
+  }
+
+  /** The locks a CPU holds, outermost first, as text. */
+  describeHeld(cpu: number): string {
+    const depth = this.i32[this.cpuWord(cpu, LOCK_CPU.heldDepth)];
+    const parts: string[] = [];
+    for (let d = 0; d < depth && d < MAX_HELD_LOCKS; d++) {
+      const classId = this.i32[this.heldWord(cpu, d, HELD_LOCK.classId)];
+      const mode = this.i32[this.heldWord(cpu, d, HELD_LOCK.mode)] === MODE_READ ? 'R' : 'W';
+      parts.push(`${this.classes.name(classId)}-${mode} @${this.i32[this.heldWord(cpu, d, HELD_LOCK.lock)]}`);
+    }
+    return parts.length === 0 ? 'no locks' : parts.join(', ');
+  }
+
+  statIndex(cpu: number, row: number, field: number): number {
+    return this.statBase + (cpu * this.statRowsPerCpu + row) * LOCK_STAT.STRIDE + field;
+  }
+
+  resetLockStat(): void {
+    const start = this.statIndex(0, 0, 0);
+    this.f64.fill(0, start, start + this.cpuCount * this.statRowsPerCpu * LOCK_STAT.STRIDE);
+  }
+}
+
+/** lock_stat row of a class: the write (or only) row, and the read row of an rwsem. */
+export function statRow(classId: number, mode: number): number {
+  return classId * 2 + mode;
+}
+
+/**
+ * One CPU as seen by the thread running it: its held-lock stack, its lock_stat rows and the
+ * bookkeeping every lock does on acquire and release.
+ */
+export class LockCpu {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  private readonly statFirst: number;
+  private readonly heldFirst: number;
+  private readonly sinceFirst: number;
+  private readonly depthWord: number;
+  private readonly sampleMask: number;
+  depth = 0;
+  private acquireSeq = 0;
+
+  constructor(
+    readonly dom: LockDomain,
+    readonly id: number,
+  ) {
+    this.i32 = dom.i32;
+    this.f64 = dom.f64;
+    this.statFirst = dom.statIndex(id, 0, 0);
+    this.heldFirst = dom.heldWord(id, 0, 0);
+    this.sinceFirst = dom.heldSinceBase + id * MAX_HELD_LOCKS;
+    this.depthWord = dom.cpuWord(id, LOCK_CPU.heldDepth);
+    this.sampleMask = (1 << dom.options.holdSampleShift) - 1;
+  }
+
+  /** Owner tag stored in lock words: never 0, so 0 can mean "free". */
+  get tag(): number {
+    return this.id + 1;
+  }
+
+  /** Records an acquisition: lock_stat counts and the held-lock stack. */
+  acquired(lockWord: number, lastCpuWord: number, classId: number, mode: number, flags: number): void {
+    const depth = this.depth;
+    if (depth >= MAX_HELD_LOCKS) throw new Error(`cpu ${this.id}: held-lock stack overflow`);
+    const entry = this.heldFirst + depth * HELD_LOCK.STRIDE;
+    const i32 = this.i32;
+    i32[entry + HELD_LOCK.lock] = lockWord;
+    i32[entry + HELD_LOCK.classId] = classId;
+    i32[entry + HELD_LOCK.mode] = mode;
+    i32[entry + HELD_LOCK.flags] = flags;
+    let since = 0;
+    if (this.dom.options.lockStat) {
+      const stat = this.statFirst + (classId * 2 + mode) * LOCK_STAT.STRIDE;
+      this.f64[stat + LOCK_STAT.acquisitions]++;
+      if (i32[lastCpuWord] !== this.id) {
+        this.f64[stat + LOCK_STAT.acqBounces]++;
+        i32[lastCpuWord] = this.id;
+      }
+      if ((++this.acquireSeq & this.sampleMask) === 0) since = performance.now();
+    }
+    this.f64[this.sinceFirst + depth] = since;
+    this.depth = depth + 1;
+    // A plain store: other CPUs read the stack only for reports (where a stale depth is harmless) and
+    // after this CPU is dead (its thread has stopped, which orders its stores before the reaper's loads).
+    i32[this.depthWord] = depth + 1;
+  }
+
+  /** Removes a lock from the held-lock stack and records its hold time when it was sampled. */
+  released(lockWord: number, classId: number, mode: number): void {
+    const i32 = this.i32;
+    let depth = this.depth - 1;
+    let entry = this.heldFirst + depth * HELD_LOCK.STRIDE;
+    while (depth >= 0 && i32[entry + HELD_LOCK.lock] !== lockWord) {
+      depth--;
+      entry -= HELD_LOCK.STRIDE;
+    }
+    if (depth < 0) {
+      throw new Error(
+        `cpu ${this.id}: releases ${this.dom.classes.name(classId)} @${lockWord}, which it does not hold`,
+      );
+    }
+    const since = this.f64[this.sinceFirst + depth];
+    if (since !== 0) this.recordHold(classId * 2 + mode, performance.now() - since);
+    // Close the gap when the lock was not the innermost one (hand-over-hand release).
+    const top = this.depth - 1;
+    for (let d = depth; d < top; d++) {
+      const dst = this.heldFirst + d * HELD_LOCK.STRIDE;
+      for (let f = 0; f < HELD_LOCK.STRIDE; f++) i32[dst + f] = i32[dst + HELD_LOCK.STRIDE + f];
+      this.f64[this.sinceFirst + d] = this.f64[this.sinceFirst + d + 1];
+    }
+    this.depth = top;
+    i32[this.depthWord] = top;
+  }
+
+  /** Changes the mode of a held lock in place (downgrade_write). */
+  changeMode(lockWord: number, mode: number): void {
+    for (let d = this.depth - 1; d >= 0; d--) {
+      const entry = this.heldFirst + d * HELD_LOCK.STRIDE;
+      if (this.i32[entry + HELD_LOCK.lock] === lockWord) {
+        this.i32[entry + HELD_LOCK.mode] = mode;
+        this.f64[this.sinceFirst + d] = 0;
+        return;
+      }
+    }
+    throw new Error(`cpu ${this.id}: changes mode of lock @${lockWord}, which it does not hold`);
+  }
+
+  /** Mode the lock is held in by this CPU, or -1. */
+  heldMode(lockWord: number): number {
+    for (let d = this.depth - 1; d >= 0; d--) {
+      const entry = this.heldFirst + d * HELD_LOCK.STRIDE;
+      if (this.i32[entry + HELD_LOCK.lock] === lockWord) return this.i32[entry + HELD_LOCK.mode];
+    }
+    return -1;
+  }
+
+  heldClass(depth: number): number {
+    return this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.classId];
+  }
+
+  heldFlags(depth: number): number {
+    return this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.flags];
+  }
+
+  heldLock(depth: number): number {
+    return this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.lock];
+  }
+
+  /** A contended acquisition began; con-bounces when the lock was last taken on another CPU. */
+  contended(lastCpuWord: number, classId: number, mode: number): void {
+    if (!this.dom.options.lockStat) return;
+    const stat = this.statFirst + (classId * 2 + mode) * LOCK_STAT.STRIDE;
+    this.f64[stat + LOCK_STAT.contentions]++;
+    if (this.i32[lastCpuWord] !== this.id) this.f64[stat + LOCK_STAT.conBounces]++;
+  }
+
+  /** A contended acquisition ended after waitMs; slept says whether it had to sleep. */
+  waited(classId: number, mode: number, waitMs: number, slept: boolean): void {
+    if (!this.dom.options.lockStat) return;
+    const stat = this.statFirst + (classId * 2 + mode) * LOCK_STAT.STRIDE;
+    const us = waitMs * 1000;
+    const f64 = this.f64;
+    if (slept) f64[stat + LOCK_STAT.sleeps]++;
+    if (f64[stat + LOCK_STAT.waitTotalUs] === 0 || us < f64[stat + LOCK_STAT.waitMinUs]) {
+      f64[stat + LOCK_STAT.waitMinUs] = us;
+    }
+    if (us > f64[stat + LOCK_STAT.waitMaxUs]) f64[stat + LOCK_STAT.waitMaxUs] = us;
+    f64[stat + LOCK_STAT.waitTotalUs] += us;
+  }
+
+  private recordHold(row: number, holdMs: number): void {
+    const stat = this.statFirst + row * LOCK_STAT.STRIDE;
+    const us = holdMs * 1000;
+    const f64 = this.f64;
+    if (f64[stat + LOCK_STAT.holdSamples] === 0 || us < f64[stat + LOCK_STAT.holdMinUs]) {
+      f64[stat + LOCK_STAT.holdMinUs] = us;
+    }
+    if (us > f64[stat + LOCK_STAT.holdMaxUs]) f64[stat + LOCK_STAT.holdMaxUs] = us;
+    f64[stat + LOCK_STAT.holdTotalUs] += us;
+    f64[stat + LOCK_STAT.holdSamples]++;
+  }
+
+  setWaitingOn(lockWord: number, classId: number): void {
+    this.i32[this.dom.cpuWord(this.id, LOCK_CPU.waitingClass)] = classId;
+    Atomics.store(this.i32, this.dom.cpuWord(this.id, LOCK_CPU.waitingOn), lockWord);
+  }
+
+  clearWaitingOn(): void {
+    Atomics.store(this.i32, this.dom.cpuWord(this.id, LOCK_CPU.waitingOn), -1);
+  }
+
+  /** Leaves the CPU slot; it must hold no lock. */
+  detach(): void {
+    if (this.depth !== 0)
+      throw new Error(`cpu ${this.id} detaches holding ${this.dom.describeHeld(this.id)}`);
+    Atomics.store(this.i32, this.dom.cpuWord(this.id, LOCK_CPU.state), CPU_OFFLINE);
+  }
+}

@@ -1,0 +1,341 @@
+// Reader/writer semaphore: the model of mmap_sem (kernel/locking/rwsem.c).
+//
+// One shared count word, as in Linux — every reader does an atomic add on it, which is why the read
+// side scales badly: the word's cache line bounces between all CPUs taking the lock.
+//
+//   bit 0       WRITER_LOCKED
+//   bit 1       WAITERS       the FIFO queue is not empty: every fast path fails and queues
+//   bit 2       OWNER_DIED    a holder died (robust-list walk): waiters give up with a report
+//   bits 8..30  reader count  (READER_BIAS = 256)
+//
+// Fairness: once a CPU queues, new lockers queue behind it, so a queued writer blocks new readers
+// (no writer starvation) and a stream of writers cannot starve queued readers (FIFO). Whoever finds
+// the lock free with waiters queued hands it to the head of the queue (a writer, or every reader
+// up to the next writer) by changing the count on the waiters' behalf; they wake owning it.
+// The queue is protected by wait_lock, a raw ticket lock embedded in the record.
+
+import { LOCK_WAITER, RWSEM } from '../layout/layout.js';
+import { type LockCpu, type LockDomain, MODE_READ, MODE_WRITE, SchedPoint } from './domain.js';
+import { lockdepAcquire } from './lockdep.js';
+import { checkHung, ownerDied, sleepSlice } from './wait.js';
+
+export const RWSEM_WRITER_LOCKED = 1;
+export const RWSEM_WAITERS = 2;
+export const RWSEM_OWNER_DIED = 4;
+export const RWSEM_READER_SHIFT = 8;
+export const RWSEM_READER_BIAS = 1 << RWSEM_READER_SHIFT;
+const READ_FAILED_MASK = RWSEM_WRITER_LOCKED | RWSEM_WAITERS | RWSEM_OWNER_DIED;
+const NO_CPU = -1;
+
+function readerCount(count: number): number {
+  return count >>> RWSEM_READER_SHIFT;
+}
+
+function hasHolders(count: number): boolean {
+  return (count & RWSEM_WRITER_LOCKED) !== 0 || readerCount(count) !== 0;
+}
+
+export class RwSemaphore {
+  readonly countWord: number;
+  readonly ownerWord: number;
+  readonly lastCpuWord: number;
+  private readonly headWord: number;
+  private readonly tailWord: number;
+  private readonly waitNextWord: number;
+  private readonly waitServingWord: number;
+
+  constructor(
+    readonly dom: LockDomain,
+    readonly word: number,
+    readonly classId: number,
+  ) {
+    this.countWord = word + RWSEM.count;
+    this.ownerWord = word + RWSEM.owner;
+    this.lastCpuWord = word + RWSEM.lastCpu;
+    this.headWord = word + RWSEM.queueHead;
+    this.tailWord = word + RWSEM.queueTail;
+    this.waitNextWord = word + RWSEM.waitNext;
+    this.waitServingWord = word + RWSEM.waitServing;
+  }
+
+  init(): void {
+    const i32 = this.dom.i32;
+    for (let f = 0; f < RWSEM.FIELDS.length; f++) i32[this.word + f] = 0;
+    i32[this.lastCpuWord] = -1;
+    i32[this.headWord] = NO_CPU;
+    i32[this.tailWord] = NO_CPU;
+  }
+
+  // ----- read side -------------------------------------------------------------------------------
+
+  downRead(cpu: LockCpu): void {
+    const dom = this.dom;
+    if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
+    if (dom.options.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
+    const old = Atomics.add(dom.i32, this.countWord, RWSEM_READER_BIAS);
+    if ((old & READ_FAILED_MASK) !== 0) this.readSlow(cpu);
+    this.entered(cpu, MODE_READ, 0);
+  }
+
+  downReadTrylock(cpu: LockCpu): boolean {
+    const i32 = this.dom.i32;
+    if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.acquire, this.word);
+    let count = Atomics.load(i32, this.countWord);
+    while ((count & READ_FAILED_MASK) === 0) {
+      const seen = Atomics.compareExchange(i32, this.countWord, count, count + RWSEM_READER_BIAS);
+      if (seen === count) {
+        this.entered(cpu, MODE_READ, 1);
+        return true;
+      }
+      count = seen;
+    }
+    return false;
+  }
+
+  upRead(cpu: LockCpu): void {
+    if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.release, this.word);
+    cpu.released(this.word, this.classId, MODE_READ);
+    this.dropReader();
+  }
+
+  // ----- write side ------------------------------------------------------------------------------
+
+  downWrite(cpu: LockCpu): void {
+    const dom = this.dom;
+    if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
+    if (dom.options.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
+    if (Atomics.compareExchange(dom.i32, this.countWord, 0, RWSEM_WRITER_LOCKED) !== 0) this.writeSlow(cpu);
+    dom.i32[this.ownerWord] = cpu.tag;
+    this.entered(cpu, MODE_WRITE, 0);
+  }
+
+  downWriteTrylock(cpu: LockCpu): boolean {
+    const dom = this.dom;
+    if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
+    if (Atomics.compareExchange(dom.i32, this.countWord, 0, RWSEM_WRITER_LOCKED) !== 0) return false;
+    dom.i32[this.ownerWord] = cpu.tag;
+    this.entered(cpu, MODE_WRITE, 1);
+    return true;
+  }
+
+  upWrite(cpu: LockCpu): void {
+    const dom = this.dom;
+    const i32 = dom.i32;
+    this.assertWriteLocked(cpu);
+    if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.release, this.word);
+    cpu.released(this.word, this.classId, MODE_WRITE);
+    i32[this.ownerWord] = 0;
+    if (Atomics.compareExchange(i32, this.countWord, RWSEM_WRITER_LOCKED, 0) === RWSEM_WRITER_LOCKED) return;
+    const count = Atomics.and(i32, this.countWord, ~RWSEM_WRITER_LOCKED) & ~RWSEM_WRITER_LOCKED;
+    if ((count & RWSEM_WAITERS) !== 0 && !hasHolders(count)) this.wakeWaiters();
+  }
+
+  /** downgrade_write: the writer becomes a reader without letting a writer in between. */
+  downgradeWrite(cpu: LockCpu): void {
+    const i32 = this.dom.i32;
+    this.assertWriteLocked(cpu);
+    i32[this.ownerWord] = 0;
+    const old = Atomics.add(i32, this.countWord, RWSEM_READER_BIAS - RWSEM_WRITER_LOCKED);
+    cpu.changeMode(this.word, MODE_READ);
+    // Readers queued at the head may now share the lock with us.
+    if ((old & RWSEM_WAITERS) !== 0) this.wakeWaiters();
+  }
+
+  // ----- queries and asserts ---------------------------------------------------------------------
+
+  count(): number {
+    return Atomics.load(this.dom.i32, this.countWord);
+  }
+
+  isWriteLocked(): boolean {
+    return (this.count() & RWSEM_WRITER_LOCKED) !== 0;
+  }
+
+  readers(): number {
+    return readerCount(this.count());
+  }
+
+  /** mmap_assert_locked: held by this CPU in either mode. */
+  assertLocked(cpu: LockCpu): void {
+    if (cpu.heldMode(this.word) < 0) {
+      throw new Error(`${this.dom.classes.name(this.classId)} @${this.word} is not held by cpu ${cpu.id}`);
+    }
+  }
+
+  /** mmap_assert_write_locked. */
+  assertWriteLocked(cpu: LockCpu): void {
+    if (this.dom.i32[this.ownerWord] !== cpu.tag || !this.isWriteLocked()) {
+      throw new Error(
+        `${this.dom.classes.name(this.classId)} @${this.word} is not write-locked by cpu ${cpu.id}`,
+      );
+    }
+  }
+
+  markOwnerDied(): void {
+    Atomics.or(this.dom.i32, this.countWord, RWSEM_OWNER_DIED);
+    // Waiters sleep on their own queue nodes; each notices within a wait slice.
+  }
+
+  // ----- internals -------------------------------------------------------------------------------
+
+  private entered(cpu: LockCpu, mode: number, trylock: number): void {
+    cpu.acquired(this.word, this.lastCpuWord, this.classId, mode, trylock);
+    if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.acquired, this.word);
+  }
+
+  /** Drops one reader; the last reader out with waiters queued hands the lock on. */
+  private dropReader(): void {
+    const count = Atomics.sub(this.dom.i32, this.countWord, RWSEM_READER_BIAS) - RWSEM_READER_BIAS;
+    if ((count & RWSEM_WAITERS) !== 0 && !hasHolders(count)) this.wakeWaiters();
+  }
+
+  private readSlow(cpu: LockCpu): void {
+    // The fast path's add was speculative: take it back (it may have hidden a free lock from a waker).
+    this.dropReader();
+    const i32 = this.dom.i32;
+    cpu.contended(this.lastCpuWord, this.classId, MODE_READ);
+    const startMs = performance.now();
+    for (let spins = 0; spins < this.dom.options.sleepLockSpinLimit; spins++) {
+      const count = Atomics.load(i32, this.countWord);
+      if ((count & RWSEM_OWNER_DIED) !== 0) throw ownerDied(cpu, this.word, this.classId, -1);
+      if ((count & READ_FAILED_MASK) === 0) {
+        if ((Atomics.add(i32, this.countWord, RWSEM_READER_BIAS) & READ_FAILED_MASK) === 0) {
+          cpu.waited(this.classId, MODE_READ, performance.now() - startMs, false);
+          return;
+        }
+        this.dropReader();
+      }
+      if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.wait, this.word);
+    }
+    this.queueAndWait(cpu, MODE_READ, startMs);
+  }
+
+  private writeSlow(cpu: LockCpu): void {
+    const i32 = this.dom.i32;
+    cpu.contended(this.lastCpuWord, this.classId, MODE_WRITE);
+    const startMs = performance.now();
+    for (let spins = 0; spins < this.dom.options.sleepLockSpinLimit; spins++) {
+      const count = Atomics.load(i32, this.countWord);
+      if ((count & RWSEM_OWNER_DIED) !== 0)
+        throw ownerDied(cpu, this.word, this.classId, i32[this.ownerWord] - 1);
+      if ((count & RWSEM_WAITERS) !== 0) break;
+      if (count === 0 && Atomics.compareExchange(i32, this.countWord, 0, RWSEM_WRITER_LOCKED) === 0) {
+        cpu.waited(this.classId, MODE_WRITE, performance.now() - startMs, false);
+        return;
+      }
+      if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.wait, this.word);
+    }
+    this.queueAndWait(cpu, MODE_WRITE, startMs);
+  }
+
+  /** Joins the FIFO queue and sleeps until a waker has handed us the lock. */
+  private queueAndWait(cpu: LockCpu, mode: number, startMs: number): void {
+    const dom = this.dom;
+    const i32 = dom.i32;
+    const grantedWord = dom.waiterWord(cpu.id, LOCK_WAITER.granted);
+    i32[dom.waiterWord(cpu.id, LOCK_WAITER.next)] = NO_CPU;
+    i32[dom.waiterWord(cpu.id, LOCK_WAITER.mode)] = mode;
+    Atomics.store(i32, grantedWord, 0);
+    cpu.setWaitingOn(this.word, this.classId);
+    try {
+      this.waitLock();
+      try {
+        const tail = i32[this.tailWord];
+        if (tail === NO_CPU) i32[this.headWord] = cpu.id;
+        else i32[dom.waiterWord(tail, LOCK_WAITER.next)] = cpu.id;
+        i32[this.tailWord] = cpu.id;
+        // From here every fast path fails. Pairs with the holder-count checks of the release paths:
+        // either a releaser sees WAITERS and wakes, or we see the lock free now and grant it.
+        const count = Atomics.or(i32, this.countWord, RWSEM_WAITERS) | RWSEM_WAITERS;
+        if (!hasHolders(count)) this.grant();
+      } finally {
+        this.waitUnlock();
+      }
+      while (Atomics.load(i32, grantedWord) === 0) {
+        if ((Atomics.load(i32, this.countWord) & RWSEM_OWNER_DIED) !== 0) {
+          throw ownerDied(cpu, this.word, this.classId, i32[this.ownerWord] - 1);
+        }
+        sleepSlice(cpu, grantedWord, 0, this.word);
+        checkHung(cpu, this.word, this.classId, startMs);
+      }
+    } catch (error) {
+      // Our node stays queued and would be granted the lock with nobody to release it.
+      this.markOwnerDied();
+      throw error;
+    } finally {
+      cpu.clearWaitingOn();
+    }
+    cpu.waited(this.classId, mode, performance.now() - startMs, true);
+  }
+
+  private wakeWaiters(): void {
+    this.waitLock();
+    try {
+      this.grant();
+    } finally {
+      this.waitUnlock();
+    }
+  }
+
+  /**
+   * Hands the lock to the head of the queue if it can have it now: a writer when nobody holds the
+   * lock, every reader up to the next writer when no writer holds it. Caller holds wait_lock.
+   */
+  private grant(): void {
+    const dom = this.dom;
+    const i32 = dom.i32;
+    for (;;) {
+      const head = i32[this.headWord];
+      if (head === NO_CPU) return;
+      const count = Atomics.load(i32, this.countWord);
+      if ((count & (RWSEM_OWNER_DIED | RWSEM_WRITER_LOCKED)) !== 0) return;
+      let last = head;
+      let granted = 1;
+      let add: number;
+      if (i32[dom.waiterWord(head, LOCK_WAITER.mode)] === MODE_WRITE) {
+        if (readerCount(count) !== 0) return; // the last reader out will call us again
+        add = RWSEM_WRITER_LOCKED;
+      } else {
+        for (;;) {
+          const next = i32[dom.waiterWord(last, LOCK_WAITER.next)];
+          if (next === NO_CPU || i32[dom.waiterWord(next, LOCK_WAITER.mode)] !== MODE_READ) break;
+          last = next;
+          granted++;
+        }
+        add = granted * RWSEM_READER_BIAS;
+      }
+      const rest = i32[dom.waiterWord(last, LOCK_WAITER.next)];
+      const next = (count + add) & ~(rest === NO_CPU ? RWSEM_WAITERS : 0);
+      // A reader's speculative add may have moved the count: re-evaluate rather than overwrite it.
+      if (Atomics.compareExchange(i32, this.countWord, count, next) !== count) continue;
+      i32[this.headWord] = rest;
+      if (rest === NO_CPU) i32[this.tailWord] = NO_CPU;
+      if (add === RWSEM_WRITER_LOCKED) i32[this.ownerWord] = head + 1;
+      for (let cpu = head, n = 0; n < granted; n++) {
+        const following = i32[dom.waiterWord(cpu, LOCK_WAITER.next)];
+        const grantedWord = dom.waiterWord(cpu, LOCK_WAITER.granted);
+        // Publishes the hand-off; pairs with the granted load in queueAndWait().
+        Atomics.store(i32, grantedWord, 1);
+        Atomics.notify(i32, grantedWord);
+        cpu = following;
+      }
+      return;
+    }
+  }
+
+  private waitLock(): void {
+    const i32 = this.dom.i32;
+    const ticket = Atomics.add(i32, this.waitNextWord, 1);
+    for (let spins = 0; ; spins++) {
+      const serving = Atomics.load(i32, this.waitServingWord);
+      if (serving === ticket) return;
+      // Held for a few dozen instructions; sleep briefly if its holder was descheduled.
+      if (spins > this.dom.options.spinLimit) Atomics.wait(i32, this.waitServingWord, serving, 1);
+    }
+  }
+
+  private waitUnlock(): void {
+    Atomics.add(this.dom.i32, this.waitServingWord, 1);
+    Atomics.notify(this.dom.i32, this.waitServingWord);
+  }
+}

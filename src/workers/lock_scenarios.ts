@@ -1,0 +1,272 @@
+// Lock scenarios a simulated CPU runs on the lock lab: the workloads of the lock library's tests
+// (mutual exclusion, reader sharing, fairness, robustness) and benchmarks (throughput, hand-off).
+// Data words are indices into the lab's data region, chosen by the caller.
+
+import type { AnyLock, LockCpu, LockLab } from '../locks/index.js';
+import { Mutex, RwSemaphore, Spinlock } from '../locks/index.js';
+
+export type LockMode = 'write' | 'read';
+
+export type LockScenario =
+  /** Plain (non-atomic) read-modify-write of data[counter] under the lock; 'none' takes no lock. */
+  | {
+      kind: 'increment';
+      lock: number;
+      mode: LockMode | 'none' | 'trylock';
+      iterations: number;
+      counter: number;
+    }
+  /** Holds the lock for read until `arrivals` readers are inside at once (or timeoutMs passes). */
+  | { kind: 'readersMeet'; lock: number; arrivals: number; counter: number; timeoutMs: number }
+  /** Readers and writers checking each other's presence inside the critical section. */
+  | { kind: 'rwExclusion'; lock: number; iterations: number; writeEvery: number; words: RwWords }
+  /** Takes and drops the lock in `mode` until data[stop] is set; counts rounds. */
+  | { kind: 'stream'; lock: number; mode: LockMode; stop: number; active: number }
+  /** Waits until data[active] >= need, then times one acquisition in `mode` and sets data[stop]. */
+  | { kind: 'timedAcquire'; lock: number; mode: LockMode; active: number; need: number; stop: number }
+  /** Takes the lock, sets data[signal], waits for data[release], then leaves as `then` says. */
+  | {
+      kind: 'hold';
+      lock: number;
+      mode: LockMode;
+      signal: number;
+      release: number;
+      then: 'unlock' | 'throw' | 'exit';
+    }
+  /** One acquisition and release. */
+  | { kind: 'lockOnce'; lock: number; mode: LockMode }
+  /** Takes `outer` then `inner`, releases both. */
+  | { kind: 'nested'; outer: number; inner: number }
+  /** downgrade_write, with a check that no writer got in between. */
+  | { kind: 'downgrade'; lock: number; counter: number }
+  /** Benchmark: lock/unlock pairs in `mode` for durationMs; also trylock and raw-Atomics floors. */
+  | { kind: 'throughput'; lock: number; mode: LockMode; durationMs: number; start: number }
+  /** Benchmark: two CPUs bounce data[word] with Atomics.wait/notify; `side` 0 starts. */
+  | { kind: 'pingpong'; word: number; side: 0 | 1; rounds: number };
+
+export interface RwWords {
+  writerInside: number;
+  readersInside: number;
+  violations: number;
+  maxReaders: number;
+}
+
+export interface ScenarioResult {
+  cpu: number;
+  count: number;
+  elapsedMs: number;
+  value?: number;
+}
+
+function acquire(lock: AnyLock, cpu: LockCpu, mode: LockMode): void {
+  if (lock instanceof RwSemaphore) {
+    if (mode === 'read') lock.downRead(cpu);
+    else lock.downWrite(cpu);
+  } else {
+    lock.lock(cpu);
+  }
+}
+
+function release(lock: AnyLock, cpu: LockCpu, mode: LockMode): void {
+  if (lock instanceof RwSemaphore) {
+    if (mode === 'read') lock.upRead(cpu);
+    else lock.upWrite(cpu);
+  } else {
+    lock.unlock(cpu);
+  }
+}
+
+function tryAcquire(lock: AnyLock, cpu: LockCpu): boolean {
+  if (lock instanceof RwSemaphore) return lock.downWriteTrylock(cpu);
+  return lock.trylock(cpu);
+}
+
+/** Waits (bounded) until data[word] >= value; false on timeout. */
+function waitFor(data: Int32Array, word: number, value: number, timeoutMs: number): boolean {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const seen = Atomics.load(data, word);
+    if (seen >= value) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(data, word, seen, Math.min(left, 50));
+  }
+}
+
+function bump(data: Int32Array, word: number): void {
+  Atomics.add(data, word, 1);
+  Atomics.notify(data, word);
+}
+
+export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): ScenarioResult {
+  const data = lab.data;
+  const t0 = performance.now();
+  const done = (count: number, value?: number): ScenarioResult => ({
+    cpu: cpu.id,
+    count,
+    elapsedMs: performance.now() - t0,
+    value,
+  });
+  switch (s.kind) {
+    case 'increment': {
+      const lock = lab.locks[s.lock];
+      for (let i = 0; i < s.iterations; i++) {
+        if (s.mode === 'none') {
+          data[s.counter] = data[s.counter] + 1;
+        } else if (s.mode === 'trylock') {
+          while (!tryAcquire(lock, cpu)) Atomics.wait(data, s.counter + 1, 0, 0);
+          data[s.counter] = data[s.counter] + 1;
+          release(lock, cpu, 'write');
+        } else {
+          acquire(lock, cpu, s.mode);
+          data[s.counter] = data[s.counter] + 1;
+          release(lock, cpu, s.mode);
+        }
+      }
+      return done(s.iterations);
+    }
+    case 'readersMeet': {
+      const lock = lab.rwsem(s.lock);
+      lock.downRead(cpu);
+      bump(data, s.counter);
+      const met = waitFor(data, s.counter, s.arrivals, s.timeoutMs);
+      lock.upRead(cpu);
+      return done(met ? 1 : 0);
+    }
+    case 'rwExclusion': {
+      const lock = lab.rwsem(s.lock);
+      const w = s.words;
+      for (let i = 0; i < s.iterations; i++) {
+        if (i % s.writeEvery === 0) {
+          lock.downWrite(cpu);
+          if (Atomics.exchange(data, w.writerInside, 1) !== 0) Atomics.add(data, w.violations, 1);
+          if (Atomics.load(data, w.readersInside) !== 0) Atomics.add(data, w.violations, 1);
+          Atomics.store(data, w.writerInside, 0);
+          lock.upWrite(cpu);
+        } else {
+          lock.downRead(cpu);
+          const inside = Atomics.add(data, w.readersInside, 1) + 1;
+          if (Atomics.load(data, w.writerInside) !== 0) Atomics.add(data, w.violations, 1);
+          let max = Atomics.load(data, w.maxReaders);
+          while (inside > max) {
+            const seen = Atomics.compareExchange(data, w.maxReaders, max, inside);
+            if (seen === max) break;
+            max = seen;
+          }
+          Atomics.sub(data, w.readersInside, 1);
+          lock.upRead(cpu);
+        }
+      }
+      return done(s.iterations);
+    }
+    case 'stream': {
+      const lock = lab.locks[s.lock];
+      let rounds = 0;
+      bump(data, s.active);
+      while (Atomics.load(data, s.stop) === 0) {
+        acquire(lock, cpu, s.mode);
+        rounds++;
+        release(lock, cpu, s.mode);
+      }
+      return done(rounds);
+    }
+    case 'timedAcquire': {
+      const lock = lab.locks[s.lock];
+      if (!waitFor(data, s.active, s.need, 10_000)) throw new Error('the lock stream never started');
+      const start = performance.now();
+      acquire(lock, cpu, s.mode);
+      const waitedMs = performance.now() - start;
+      release(lock, cpu, s.mode);
+      Atomics.store(data, s.stop, 1);
+      return done(1, waitedMs);
+    }
+    case 'hold': {
+      const lock = lab.locks[s.lock];
+      acquire(lock, cpu, s.mode);
+      bump(data, s.signal);
+      waitFor(data, s.release, 1, 60_000);
+      if (s.then === 'throw') throw new Error(`cpu ${cpu.id} crashed inside its critical section`);
+      if (s.then === 'exit') process.exit(3);
+      release(lock, cpu, s.mode);
+      return done(1);
+    }
+    case 'lockOnce': {
+      const lock = lab.locks[s.lock];
+      acquire(lock, cpu, s.mode);
+      release(lock, cpu, s.mode);
+      return done(1);
+    }
+    case 'nested': {
+      const outer = lab.locks[s.outer];
+      const inner = lab.locks[s.inner];
+      acquire(outer, cpu, 'write');
+      acquire(inner, cpu, 'write');
+      release(inner, cpu, 'write');
+      release(outer, cpu, 'write');
+      return done(1);
+    }
+    case 'downgrade': {
+      const lock = lab.rwsem(s.lock);
+      lock.downWrite(cpu);
+      const mark = data[s.counter] + 1;
+      data[s.counter] = mark;
+      lock.downgradeWrite(cpu);
+      const stillMine = data[s.counter] === mark ? 1 : 0;
+      lock.upRead(cpu);
+      return done(1, stillMine);
+    }
+    case 'throughput':
+      return done(...throughput(lab, cpu, s));
+    case 'pingpong': {
+      // The word counts turns: side 0 moves on even values, side 1 on odd ones.
+      for (let round = 0; round < s.rounds; round++) {
+        const turn = 2 * round + s.side;
+        for (let seen = Atomics.load(data, s.word); seen !== turn; seen = Atomics.load(data, s.word)) {
+          Atomics.wait(data, s.word, seen, 1000);
+        }
+        Atomics.store(data, s.word, turn + 1);
+        Atomics.notify(data, s.word);
+      }
+      return done(s.rounds);
+    }
+  }
+}
+
+function throughput(
+  lab: LockLab,
+  cpu: LockCpu,
+  s: Extract<LockScenario, { kind: 'throughput' }>,
+): [number, number] {
+  const lock = lab.locks[s.lock];
+  const data = lab.data;
+  // Start together: every CPU has joined before anyone measures.
+  bump(data, s.start);
+  const deadline = performance.now() + s.durationMs;
+  let pairs = 0;
+  if (lock instanceof Mutex || lock instanceof Spinlock) {
+    while (performance.now() < deadline) {
+      for (let i = 0; i < 256; i++) {
+        lock.lock(cpu);
+        lock.unlock(cpu);
+      }
+      pairs += 256;
+    }
+  } else if (s.mode === 'read') {
+    while (performance.now() < deadline) {
+      for (let i = 0; i < 256; i++) {
+        lock.downRead(cpu);
+        lock.upRead(cpu);
+      }
+      pairs += 256;
+    }
+  } else {
+    while (performance.now() < deadline) {
+      for (let i = 0; i < 256; i++) {
+        lock.downWrite(cpu);
+        lock.upWrite(cpu);
+      }
+      pairs += 256;
+    }
+  }
+  return [pairs, s.durationMs];
+}
