@@ -56,7 +56,8 @@ export const LOCK_CPU = defineStruct(
 );
 
 /** A CPU's node in an rwsem wait queue; written by the CPU that grants the lock. */
-export const LOCK_WAITER = defineStruct('lock_waiter', ['next', 'mode', 'granted'], { cacheLine: true });
+/** state: WAITER_WAITING, WAITER_GRANTED (handed the lock) or WAITER_WOKEN (a writer told to try). */
+export const LOCK_WAITER = defineStruct('lock_waiter', ['next', 'mode', 'state'], { cacheLine: true });
 
 /** One entry of a CPU's held-lock stack (the robust list and lockdep's held_locks). */
 export const HELD_LOCK = defineStruct('held_lock', ['lock', 'classId', 'mode', 'flags']);

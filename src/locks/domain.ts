@@ -43,6 +43,8 @@ export interface LockOptions {
   sleepLockSpinLimit: number;
   /** A wait longer than this produces a hung-task report instead of waiting on. */
   hungTaskTimeoutMs: number;
+  /** A queued rwsem waiter at the head for longer than this sets HANDOFF: no more lock stealing. */
+  rwsemHandoffMs: number;
   /** Sleeping waits are cut into slices this long to notice owner death and the hung-task bound. */
   waitSliceMs: number;
   /** lock_stat recording (on by default, as cheap as a few plain stores). */
@@ -54,9 +56,10 @@ export interface LockOptions {
 }
 
 export const DEFAULT_LOCK_OPTIONS: LockOptions = {
-  spinLimit: 400,
+  spinLimit: 4000,
   sleepLockSpinLimit: 64,
   hungTaskTimeoutMs: 20_000,
+  rwsemHandoffMs: 4,
   waitSliceMs: 50,
   lockStat: true,
   holdSampleShift: 5,
@@ -127,6 +130,11 @@ export class LockDomain {
     this.i32[this.cpuWord(cpu, LOCK_CPU.heldDepth)] = 0;
     this.i32[this.cpuWord(cpu, LOCK_CPU.waitingOn)] = -1;
     return new LockCpu(this, cpu);
+  }
+
+  /** The lock a CPU is blocked on (its word index), or -1. */
+  waitingOn(cpu: number): number {
+    return Atomics.load(this.i32, this.cpuWord(cpu, LOCK_CPU.waitingOn));
   }
 
   /** CPUs whose held-lock stacks contain the lock, with the mode each holds it in. */

@@ -4,28 +4,36 @@
 // side scales badly: the word's cache line bounces between all CPUs taking the lock.
 //
 //   bit 0       WRITER_LOCKED
-//   bit 1       WAITERS       the FIFO queue is not empty: every fast path fails and queues
-//   bit 2       OWNER_DIED    a holder died (robust-list walk): waiters give up with a report
+//   bit 1       WAITERS       the FIFO queue is not empty: readers' fast path fails and they queue
+//   bit 2       HANDOFF       the queue head waited too long: nobody may steal the lock any more
+//   bit 3       OWNER_DIED    a holder died (robust-list walk): waiters give up with a report
 //   bits 8..30  reader count  (READER_BIAS = 256)
 //
-// Fairness: once a CPU queues, new lockers queue behind it, so a queued writer blocks new readers
-// (no writer starvation) and a stream of writers cannot starve queued readers (FIFO). Whoever finds
-// the lock free with waiters queued hands it to the head of the queue (a writer, or every reader
-// up to the next writer) by changing the count on the waiters' behalf; they wake owning it.
+// As in Linux: a queued writer blocks new readers (their fast path fails on WAITERS), so writers are
+// not starved by a reader stream. Writers may steal a free lock from the queue (optimistic spinning
+// keeps the lock busy instead of convoying through wake-ups), but once the head of the queue has
+// waited rwsemHandoffMs it sets HANDOFF and the lock goes to it next, so queued readers are not
+// starved by a writer stream either. Readers at the head are granted the lock by whoever finds it
+// free (the count is raised on their behalf); a writer at the head is woken to take it itself.
 // The queue is protected by wait_lock, a raw ticket lock embedded in the record.
 
 import { LOCK_WAITER, RWSEM } from '../layout/layout.js';
 import { type LockCpu, type LockDomain, MODE_READ, MODE_WRITE, SchedPoint } from './domain.js';
 import { lockdepAcquire } from './lockdep.js';
-import { checkHung, ownerDied, sleepSlice } from './wait.js';
+import { checkHung, ownerDied } from './wait.js';
 
 export const RWSEM_WRITER_LOCKED = 1;
 export const RWSEM_WAITERS = 2;
-export const RWSEM_OWNER_DIED = 4;
+export const RWSEM_HANDOFF = 4;
+export const RWSEM_OWNER_DIED = 8;
 export const RWSEM_READER_SHIFT = 8;
 export const RWSEM_READER_BIAS = 1 << RWSEM_READER_SHIFT;
-const READ_FAILED_MASK = RWSEM_WRITER_LOCKED | RWSEM_WAITERS | RWSEM_OWNER_DIED;
+const READ_FAILED_MASK = RWSEM_WRITER_LOCKED | RWSEM_WAITERS | RWSEM_HANDOFF | RWSEM_OWNER_DIED;
 const NO_CPU = -1;
+
+const WAITER_WAITING = 0;
+const WAITER_GRANTED = 1;
+const WAITER_WOKEN = 2;
 
 function readerCount(count: number): number {
   return count >>> RWSEM_READER_SHIFT;
@@ -189,15 +197,22 @@ export class RwSemaphore {
     if ((count & RWSEM_WAITERS) !== 0 && !hasHolders(count)) this.wakeWaiters();
   }
 
+  private checkDied(cpu: LockCpu, count: number): void {
+    if ((count & RWSEM_OWNER_DIED) !== 0)
+      throw ownerDied(cpu, this.word, this.classId, this.dom.i32[this.ownerWord] - 1);
+  }
+
   private readSlow(cpu: LockCpu): void {
     // The fast path's add was speculative: take it back (it may have hidden a free lock from a waker).
     this.dropReader();
     const i32 = this.dom.i32;
     cpu.contended(this.lastCpuWord, this.classId, MODE_READ);
     const startMs = performance.now();
+    // Spin while a writer holds the lock and nobody queues; behind queued waiters, queue at once.
     for (let spins = 0; spins < this.dom.options.sleepLockSpinLimit; spins++) {
       const count = Atomics.load(i32, this.countWord);
-      if ((count & RWSEM_OWNER_DIED) !== 0) throw ownerDied(cpu, this.word, this.classId, -1);
+      this.checkDied(cpu, count);
+      if ((count & (RWSEM_WAITERS | RWSEM_HANDOFF)) !== 0) break;
       if ((count & READ_FAILED_MASK) === 0) {
         if ((Atomics.add(i32, this.countWord, RWSEM_READER_BIAS) & READ_FAILED_MASK) === 0) {
           cpu.waited(this.classId, MODE_READ, performance.now() - startMs, false);
@@ -210,16 +225,23 @@ export class RwSemaphore {
     this.queueAndWait(cpu, MODE_READ, startMs);
   }
 
+  /** A writer takes the lock if nobody holds it and nobody is owed it (HANDOFF). */
+  private tryStealWrite(count: number): boolean {
+    if (hasHolders(count) || (count & (RWSEM_HANDOFF | RWSEM_OWNER_DIED)) !== 0) return false;
+    return (
+      Atomics.compareExchange(this.dom.i32, this.countWord, count, count | RWSEM_WRITER_LOCKED) === count
+    );
+  }
+
   private writeSlow(cpu: LockCpu): void {
     const i32 = this.dom.i32;
     cpu.contended(this.lastCpuWord, this.classId, MODE_WRITE);
     const startMs = performance.now();
+    // Optimistic spinning: the holder is probably running and about to release.
     for (let spins = 0; spins < this.dom.options.sleepLockSpinLimit; spins++) {
       const count = Atomics.load(i32, this.countWord);
-      if ((count & RWSEM_OWNER_DIED) !== 0)
-        throw ownerDied(cpu, this.word, this.classId, i32[this.ownerWord] - 1);
-      if ((count & RWSEM_WAITERS) !== 0) break;
-      if (count === 0 && Atomics.compareExchange(i32, this.countWord, 0, RWSEM_WRITER_LOCKED) === 0) {
+      this.checkDied(cpu, count);
+      if (this.tryStealWrite(count)) {
         cpu.waited(this.classId, MODE_WRITE, performance.now() - startMs, false);
         return;
       }
@@ -228,15 +250,17 @@ export class RwSemaphore {
     this.queueAndWait(cpu, MODE_WRITE, startMs);
   }
 
-  /** Joins the FIFO queue and sleeps until a waker has handed us the lock. */
+  /** Joins the FIFO queue and sleeps until it owns the lock. */
   private queueAndWait(cpu: LockCpu, mode: number, startMs: number): void {
     const dom = this.dom;
     const i32 = dom.i32;
-    const grantedWord = dom.waiterWord(cpu.id, LOCK_WAITER.granted);
+    const stateWord = dom.waiterWord(cpu.id, LOCK_WAITER.state);
     i32[dom.waiterWord(cpu.id, LOCK_WAITER.next)] = NO_CPU;
     i32[dom.waiterWord(cpu.id, LOCK_WAITER.mode)] = mode;
-    Atomics.store(i32, grantedWord, 0);
+    Atomics.store(i32, stateWord, WAITER_WAITING);
     cpu.setWaitingOn(this.word, this.classId);
+    const sliceMs = Math.min(dom.options.waitSliceMs, dom.options.rwsemHandoffMs);
+    let handoffSet = false;
     try {
       this.waitLock();
       try {
@@ -244,28 +268,80 @@ export class RwSemaphore {
         if (tail === NO_CPU) i32[this.headWord] = cpu.id;
         else i32[dom.waiterWord(tail, LOCK_WAITER.next)] = cpu.id;
         i32[this.tailWord] = cpu.id;
-        // From here every fast path fails. Pairs with the holder-count checks of the release paths:
-        // either a releaser sees WAITERS and wakes, or we see the lock free now and grant it.
+        // From here readers' fast paths fail. Pairs with the holder-count checks of the release paths:
+        // either a releaser sees WAITERS and wakes the head, or we see the lock free now and do it.
         const count = Atomics.or(i32, this.countWord, RWSEM_WAITERS) | RWSEM_WAITERS;
         if (!hasHolders(count)) this.grant();
       } finally {
         this.waitUnlock();
       }
-      while (Atomics.load(i32, grantedWord) === 0) {
-        if ((Atomics.load(i32, this.countWord) & RWSEM_OWNER_DIED) !== 0) {
-          throw ownerDied(cpu, this.word, this.classId, i32[this.ownerWord] - 1);
+      for (;;) {
+        const state = Atomics.load(i32, stateWord);
+        if (state === WAITER_GRANTED) break;
+        if (mode === MODE_WRITE && this.writerTakeFromQueue(cpu, stateWord)) break;
+        this.checkDied(cpu, Atomics.load(i32, this.countWord));
+        if (!handoffSet && performance.now() - startMs > dom.options.rwsemHandoffMs)
+          handoffSet = this.setHandoff(cpu);
+        if (state === WAITER_WAITING) {
+          if (dom.hook?.(cpu.id, SchedPoint.wait, this.word) !== true)
+            Atomics.wait(i32, stateWord, state, sliceMs);
         }
-        sleepSlice(cpu, grantedWord, 0, this.word);
         checkHung(cpu, this.word, this.classId, startMs);
       }
     } catch (error) {
-      // Our node stays queued and would be granted the lock with nobody to release it.
+      // Our node stays queued and could be handed the lock with nobody to release it.
       this.markOwnerDied();
       throw error;
     } finally {
       cpu.clearWaitingOn();
     }
     cpu.waited(this.classId, mode, performance.now() - startMs, true);
+  }
+
+  /** A queued writer at the head takes the lock when nobody holds it. */
+  private writerTakeFromQueue(cpu: LockCpu, stateWord: number): boolean {
+    const i32 = this.dom.i32;
+    if (i32[this.headWord] !== cpu.id) return false;
+    this.waitLock();
+    try {
+      if (i32[this.headWord] !== cpu.id) return false;
+      const count = Atomics.load(i32, this.countWord);
+      if (hasHolders(count) || (count & RWSEM_OWNER_DIED) !== 0) {
+        // Sleep again; under wait_lock, so the next grant() (also under it) is not lost.
+        Atomics.store(i32, stateWord, WAITER_WAITING);
+        return false;
+      }
+      const rest = i32[this.dom.waiterWord(cpu.id, LOCK_WAITER.next)];
+      const cleared = RWSEM_HANDOFF | (rest === NO_CPU ? RWSEM_WAITERS : 0);
+      if (
+        Atomics.compareExchange(i32, this.countWord, count, (count | RWSEM_WRITER_LOCKED) & ~cleared) !==
+        count
+      ) {
+        return false; // a reader's speculative add moved it; look again
+      }
+      this.popHead(rest);
+      return true;
+    } finally {
+      this.waitUnlock();
+    }
+  }
+
+  /** The head waiter, having waited past rwsemHandoffMs, forbids stealing from now on. */
+  private setHandoff(cpu: LockCpu): boolean {
+    this.waitLock();
+    try {
+      if (this.dom.i32[this.headWord] !== cpu.id) return false;
+      Atomics.or(this.dom.i32, this.countWord, RWSEM_HANDOFF);
+      return true;
+    } finally {
+      this.waitUnlock();
+    }
+  }
+
+  private popHead(rest: number): void {
+    const i32 = this.dom.i32;
+    i32[this.headWord] = rest;
+    if (rest === NO_CPU) i32[this.tailWord] = NO_CPU;
   }
 
   private wakeWaiters(): void {
@@ -278,8 +354,9 @@ export class RwSemaphore {
   }
 
   /**
-   * Hands the lock to the head of the queue if it can have it now: a writer when nobody holds the
-   * lock, every reader up to the next writer when no writer holds it. Caller holds wait_lock.
+   * Serves the head of the queue if it can have the lock now: readers up to the next writer are
+   * granted it when no writer holds it; a writer is woken to take it when nobody holds it.
+   * Caller holds wait_lock.
    */
   private grant(): void {
     const dom = this.dom;
@@ -289,34 +366,33 @@ export class RwSemaphore {
       if (head === NO_CPU) return;
       const count = Atomics.load(i32, this.countWord);
       if ((count & (RWSEM_OWNER_DIED | RWSEM_WRITER_LOCKED)) !== 0) return;
-      let last = head;
-      let granted = 1;
-      let add: number;
       if (i32[dom.waiterWord(head, LOCK_WAITER.mode)] === MODE_WRITE) {
         if (readerCount(count) !== 0) return; // the last reader out will call us again
-        add = RWSEM_WRITER_LOCKED;
-      } else {
-        for (;;) {
-          const next = i32[dom.waiterWord(last, LOCK_WAITER.next)];
-          if (next === NO_CPU || i32[dom.waiterWord(next, LOCK_WAITER.mode)] !== MODE_READ) break;
-          last = next;
-          granted++;
-        }
-        add = granted * RWSEM_READER_BIAS;
+        const stateWord = dom.waiterWord(head, LOCK_WAITER.state);
+        Atomics.store(i32, stateWord, WAITER_WOKEN);
+        Atomics.notify(i32, stateWord);
+        return;
+      }
+      let last = head;
+      let granted = 1;
+      for (;;) {
+        const next = i32[dom.waiterWord(last, LOCK_WAITER.next)];
+        if (next === NO_CPU || i32[dom.waiterWord(next, LOCK_WAITER.mode)] !== MODE_READ) break;
+        last = next;
+        granted++;
       }
       const rest = i32[dom.waiterWord(last, LOCK_WAITER.next)];
-      const next = (count + add) & ~(rest === NO_CPU ? RWSEM_WAITERS : 0);
+      const cleared = RWSEM_HANDOFF | (rest === NO_CPU ? RWSEM_WAITERS : 0);
+      const next = (count + granted * RWSEM_READER_BIAS) & ~cleared;
       // A reader's speculative add may have moved the count: re-evaluate rather than overwrite it.
       if (Atomics.compareExchange(i32, this.countWord, count, next) !== count) continue;
-      i32[this.headWord] = rest;
-      if (rest === NO_CPU) i32[this.tailWord] = NO_CPU;
-      if (add === RWSEM_WRITER_LOCKED) i32[this.ownerWord] = head + 1;
+      this.popHead(rest);
       for (let cpu = head, n = 0; n < granted; n++) {
         const following = i32[dom.waiterWord(cpu, LOCK_WAITER.next)];
-        const grantedWord = dom.waiterWord(cpu, LOCK_WAITER.granted);
-        // Publishes the hand-off; pairs with the granted load in queueAndWait().
-        Atomics.store(i32, grantedWord, 1);
-        Atomics.notify(i32, grantedWord);
+        const stateWord = dom.waiterWord(cpu, LOCK_WAITER.state);
+        // Publishes the hand-off; pairs with the state load in queueAndWait().
+        Atomics.store(i32, stateWord, WAITER_GRANTED);
+        Atomics.notify(i32, stateWord);
         cpu = following;
       }
       return;

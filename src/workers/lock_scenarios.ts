@@ -24,14 +24,14 @@ export type LockScenario =
   | { kind: 'stream'; lock: number; mode: LockMode; stop: number; active: number }
   /** Waits until data[active] >= need, then times one acquisition in `mode` and sets data[stop]. */
   | { kind: 'timedAcquire'; lock: number; mode: LockMode; active: number; need: number; stop: number }
-  /** Takes the lock, sets data[signal], waits for data[release], then leaves as `then` says. */
+  /** Takes the lock, sets data[signal], waits for data[release], then leaves as `after` says. */
   | {
       kind: 'hold';
       lock: number;
       mode: LockMode;
       signal: number;
       release: number;
-      then: 'unlock' | 'throw' | 'exit';
+      after: 'unlock' | 'throw' | 'exit';
     }
   /** One acquisition and release. */
   | { kind: 'lockOnce'; lock: number; mode: LockMode }
@@ -40,7 +40,7 @@ export type LockScenario =
   /** downgrade_write, with a check that no writer got in between. */
   | { kind: 'downgrade'; lock: number; counter: number }
   /** Benchmark: lock/unlock pairs in `mode` for durationMs; also trylock and raw-Atomics floors. */
-  | { kind: 'throughput'; lock: number; mode: LockMode; durationMs: number; start: number }
+  | { kind: 'throughput'; lock: number; mode: LockMode; durationMs: number; start: number; cpus: number }
   /** Benchmark: two CPUs bounce data[word] with Atomics.wait/notify; `side` 0 starts. */
   | { kind: 'pingpong'; word: number; side: 0 | 1; rounds: number };
 
@@ -140,13 +140,18 @@ export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): Sc
         if (i % s.writeEvery === 0) {
           lock.downWrite(cpu);
           if (Atomics.exchange(data, w.writerInside, 1) !== 0) Atomics.add(data, w.violations, 1);
-          if (Atomics.load(data, w.readersInside) !== 0) Atomics.add(data, w.violations, 1);
+          for (let check = 0; check < 64; check++) {
+            if (Atomics.load(data, w.readersInside) !== 0) Atomics.add(data, w.violations, 1);
+          }
           Atomics.store(data, w.writerInside, 0);
           lock.upWrite(cpu);
         } else {
           lock.downRead(cpu);
           const inside = Atomics.add(data, w.readersInside, 1) + 1;
-          if (Atomics.load(data, w.writerInside) !== 0) Atomics.add(data, w.violations, 1);
+          // Re-check the invariant throughout the critical section, not only on entry.
+          for (let check = 0; check < 64; check++) {
+            if (Atomics.load(data, w.writerInside) !== 0) Atomics.add(data, w.violations, 1);
+          }
           let max = Atomics.load(data, w.maxReaders);
           while (inside > max) {
             const seen = Atomics.compareExchange(data, w.maxReaders, max, inside);
@@ -185,8 +190,8 @@ export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): Sc
       acquire(lock, cpu, s.mode);
       bump(data, s.signal);
       waitFor(data, s.release, 1, 60_000);
-      if (s.then === 'throw') throw new Error(`cpu ${cpu.id} crashed inside its critical section`);
-      if (s.then === 'exit') process.exit(3);
+      if (s.after === 'throw') throw new Error(`cpu ${cpu.id} crashed inside its critical section`);
+      if (s.after === 'exit') process.exit(3);
       release(lock, cpu, s.mode);
       return done(1);
     }
@@ -241,6 +246,7 @@ function throughput(
   const data = lab.data;
   // Start together: every CPU has joined before anyone measures.
   bump(data, s.start);
+  if (!waitFor(data, s.start, s.cpus, 10_000)) throw new Error('throughput: not every CPU started');
   const deadline = performance.now() + s.durationMs;
   let pairs = 0;
   if (lock instanceof Mutex || lock instanceof Spinlock) {

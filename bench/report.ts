@@ -1,0 +1,68 @@
+// Benchmark results: where they go and what every result records about the host.
+
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface HostInfo {
+  cores: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+  memoryGiB: number;
+  date: string;
+  command: string;
+}
+
+export function hostInfo(): HostInfo {
+  return {
+    cores: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    date: new Date().toISOString(),
+    command: process.env.BENCH_COMMAND ?? `node ${process.argv.slice(1).join(' ')}`,
+  };
+}
+
+/** Thread counts above the host's cores measure oversubscription, not scaling. */
+export function oversubscribed(threads: number, host: HostInfo = hostInfo()): boolean {
+  return threads > host.cores;
+}
+
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above the benchmark');
+    dir = up;
+  }
+  return dir;
+}
+
+/** Writes bench/results/<name>.json and <name>.md; returns their paths. */
+export function writeResults(name: string, json: unknown, markdown: string): string[] {
+  const dir = join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const jsonPath = join(dir, `${name}.json`);
+  const mdPath = join(dir, `${name}.md`);
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(mdPath, markdown.endsWith('\n') ? markdown : `${markdown}\n`);
+  return [jsonPath, mdPath];
+}
+
+export function hostMarkdown(host: HostInfo): string {
+  return [
+    `- host: ${host.cores} cores (${host.cpuModel}), ${host.memoryGiB} GiB, ${host.platform}`,
+    `- node: ${host.node}`,
+    `- date: ${host.date}`,
+    `- command: \`${host.command}\``,
+  ].join('\n');
+}
+
+export function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
