@@ -153,6 +153,163 @@ export interface TreeRef {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The machine.
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+/** PTEs covered by one split page-table lock (one 4 KiB page-table page of 8-byte PTEs). */
+export const PTES_PER_PTL = 512;
+
+/** struct page: one per physical frame (24 bytes). */
+export const PAGE = defineStruct('page', [
+  'flags', // PG_* (mm/page_alloc.ts)
+  'mm', // owning mm slot while mapped, else -1 (anonymous pages have exactly one mapping here)
+  'vpn', // virtual page number it is mapped at
+  'next', // free list / per-CPU list / LRU link (frame numbers)
+  'prev', // LRU back link
+  'gen', // bumped on every free: TLB entries remember it, debug mode checks it on every access
+]);
+
+/** Machine-wide control words. */
+export const CONTROL = defineStruct('control', ['pidNext', 'lastPid'], { cacheLine: true });
+
+/** The one zone: free frames and watermarks. nrFree is read lock-free by every allocation. */
+export const ZONE = defineStruct(
+  'zone',
+  ['freeHead', 'nrFree', 'totalPages', 'watermarkMin', 'watermarkLow', 'watermarkHigh'],
+  { cacheLine: true },
+);
+
+/** kswapd's wake word (allocators set it; kswapd sleeps on it) and its progress. */
+export const KSWAPD = defineStruct('kswapd', ['wake', 'running', 'cpu', 'stop', 'vmaScanCursor'], {
+  cacheLine: true,
+});
+
+/** Per CPU, written by other CPUs: the TLB-shootdown handshake (mm/tlb.ts). */
+export const CPU_SHOOTDOWN = defineStruct('cpu_shootdown', ['activeMm', 'flushReq', 'flushAck'], {
+  cacheLine: true,
+});
+
+/** Per CPU, private to it (others read it only while the CPU is paused, for validation). */
+export const CPU_PRIVATE = defineStruct(
+  'cpu_private',
+  ['tlbMm', 'tlbGenSeen', 'pcpCount', 'pcpHead', 'paused'],
+  { cacheLine: true },
+);
+
+/** One TLB entry: the virtual page it maps (-1: invalid), the PTE it cached, the frame's gen. */
+export const TLB_ENTRY = defineStruct('tlb_entry', ['vpn', 'pte', 'gen']);
+
+/** An address space (mm_struct). */
+export const MM = defineStruct(
+  'mm',
+  [
+    'state', // MM_FREE / MM_LIVE / MM_EXITING
+    'pid',
+    'vmaCount',
+    'vrangeRoot', // interval tree of volatile ranges (mm/vrange.ts)
+    'vrangeFreeHead', // this mm's slice of the vrange node pool
+    'vrangeCount',
+    'volatileVmas', // VM_VOLATILE vmas (the vma policy), read by reclaim
+  ],
+  { cacheLine: true },
+);
+
+/** Per mm, on its own line: bumped by every flusher, read at every entry to user mode. */
+export const MM_TLB = defineStruct('mm_tlb', ['tlbGen'], { cacheLine: true });
+
+/** A VMA in an mm's table, which is kept sorted by start. Pages, end exclusive. */
+export const VMA = defineStruct('vma', ['start', 'end', 'flags', 'unused']);
+
+/** An LRU list head (the vrange victim LRU, the lazyfree page LRU). */
+export const LRU = defineStruct('lru', ['head', 'tail', 'count'], { cacheLine: true });
+
+export interface MachineGeometry {
+  /** CPU slots: user CPUs then kswapd's. */
+  cpuSlots: number;
+  frames: number;
+  maxProcesses: number;
+  vaPages: number;
+  maxVmasPerMm: number;
+  vrangeNodesPerMm: number;
+  tlbEntries: number;
+  classCount: number;
+  lockdepTextBytes: number;
+  vmstatItems: number;
+}
+
+export interface MachineLayout extends LockDomainRegions {
+  byteLength: number;
+  control: Region;
+  zone: Region;
+  zoneLock: Region;
+  kswapd: Region;
+  vrangeLru: Region;
+  vrangeLruLock: Region;
+  lazyfreeLru: Region;
+  lazyfreeLruLock: Region;
+  cpuShootdown: Region;
+  cpuPrivate: Region;
+  pcpLocks: Region;
+  tlb: Region;
+  vmstat: Region;
+  rss: Region;
+  mms: Region;
+  mmTlb: Region;
+  mmapSems: Region;
+  vrangeLocks: Region;
+  vmas: Region;
+  vrangeNodes: Region;
+  ptls: Region;
+  ptes: Region;
+  pages: Region;
+  frames: Region;
+}
+
+export function planMachine(g: MachineGeometry): MachineLayout {
+  const b = new LayoutBuilder();
+  const domain = lockDomainRegions(b, {
+    cpus: g.cpuSlots,
+    classCount: g.classCount,
+    lockdepTextBytes: g.lockdepTextBytes,
+  });
+  const ptlsPerMm = Math.ceil(g.vaPages / PTES_PER_PTL);
+  const layout: Omit<MachineLayout, 'byteLength'> = {
+    ...domain,
+    control: b.records('control', CONTROL, 1),
+    zone: b.records('zone', ZONE, 1),
+    zoneLock: b.records('zone_lock', SPINLOCK, 1),
+    kswapd: b.records('kswapd', KSWAPD, 1),
+    vrangeLru: b.records('vrange_lru', LRU, 1),
+    vrangeLruLock: b.records('vrange_lru_lock', SPINLOCK, 1),
+    lazyfreeLru: b.records('lazyfree_lru', LRU, 1),
+    lazyfreeLruLock: b.records('lazyfree_lru_lock', SPINLOCK, 1),
+    cpuShootdown: b.records('cpu_shootdown', CPU_SHOOTDOWN, g.cpuSlots),
+    cpuPrivate: b.records('cpu_private', CPU_PRIVATE, g.cpuSlots),
+    pcpLocks: b.records('pcp_locks', SPINLOCK, g.cpuSlots),
+    tlb: b.records('tlb', TLB_ENTRY, g.cpuSlots * g.tlbEntries),
+    // Per-CPU event counters (Float64), as Linux's vm_event_states: a CPU adds to its own without atomics.
+    vmstat: b.region('vmstat', g.cpuSlots * g.vmstatItems * 8),
+    // Per-CPU RSS deltas per mm: VmRSS is their sum (split RSS counting).
+    rss: b.region('rss', g.cpuSlots * g.maxProcesses * WORD_BYTES),
+    mms: b.records('mms', MM, g.maxProcesses),
+    mmTlb: b.records('mm_tlb', MM_TLB, g.maxProcesses),
+    mmapSems: b.records('mmap_sems', RWSEM, g.maxProcesses),
+    vrangeLocks: b.records('vrange_locks', MUTEX, g.maxProcesses),
+    vmas: b.records('vmas', VMA, g.maxProcesses * g.maxVmasPerMm, { cacheLine: false }),
+    vrangeNodes: b.records('vrange_nodes', VRANGE_NODE, g.maxProcesses * g.vrangeNodesPerMm, {
+      cacheLine: false,
+    }),
+    ptls: b.records('ptls', SPINLOCK, g.maxProcesses * ptlsPerMm),
+    ptes: b.region('ptes', g.maxProcesses * g.vaPages * WORD_BYTES),
+    pages: b.records('pages', PAGE, g.frames, { cacheLine: false }),
+    frames: b.region('frames', g.frames * PAGE_SIZE, { align: PAGE_SIZE }),
+  };
+  const { byteLength } = b.finish();
+  return { ...layout, byteLength };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The lock lab: a lock domain plus a pool of lock records, for the lock library's own tests and
 // benchmarks.
 

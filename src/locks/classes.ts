@@ -6,7 +6,8 @@
 //     vrange_lock
 //       page table lock (split PTL)
 //         lru locks (vrange victim LRU, lazyfree page LRU)
-//           zone lock
+//           per-CPU page list lock (pcp)
+//             zone lock
 //
 // Reclaim finds victims on an LRU: it drops the LRU lock before taking vrange_lock, and where it needs
 // mmap_sem it only trylocks (see vmscan.ts). lockdep checks every blocking acquire against this order.
@@ -26,7 +27,8 @@ export const KERNEL_LOCK_CLASSES: readonly LockClassSpec[] = [
   { name: 'ptl', kind: 'spinlock', rank: 2 },
   { name: 'vrange_lru_lock', kind: 'spinlock', rank: 3 },
   { name: 'lazyfree_lru_lock', kind: 'spinlock', rank: 3 },
-  { name: 'zone_lock', kind: 'spinlock', rank: 4 },
+  { name: 'pcp_lock', kind: 'spinlock', rank: 4 },
+  { name: 'zone_lock', kind: 'spinlock', rank: 5 },
 ];
 
 export class LockClassTable {

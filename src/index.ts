@@ -1,0 +1,12 @@
+// vrange-lab: the public API.
+
+export type { MachineConfig, MachineConfigInput, Mutations } from './mm/config.js';
+export type { Cpu } from './mm/cpu.js';
+export type { MachineHandle } from './mm/kernel.js';
+export { Machine, Process } from './mm/machine.js';
+export { UseAfterFreeError } from './mm/mmu.js';
+export { OutOfMemoryError, SigBus, Signal, SigSegv } from './mm/signals.js';
+export type { MmapOptions, Thread } from './mm/thread.js';
+export * from './mm/uapi.js';
+export { ValidationError, type ValidationSummary } from './mm/validate.js';
+export { type Vmstat, vmstatDelta } from './mm/vmstat.js';

@@ -1,0 +1,128 @@
+// Machine configuration: every limit of the simulated machine, fixed when it is created.
+
+import { DEFAULT_LOCK_OPTIONS, type LockOptions } from '../locks/index.js';
+
+export interface MachineConfig {
+  /** Simulated physical memory. */
+  memoryMiB: number;
+  /** User CPUs (worker threads). kswapd runs on a CPU slot of its own beyond these. */
+  cpus: number;
+  maxProcesses: number;
+  /** Virtual address space per process. */
+  vaMiB: number;
+  maxVmasPerMm: number;
+  /** vrange interval-tree nodes per process. */
+  vrangeNodesPerMm: number;
+  /** Entries of each CPU's TLB (power of two). */
+  tlbEntries: number;
+  /** Per-CPU page lists: pages moved to or from the zone at once, and the most a list keeps. */
+  pcpBatch: number;
+  pcpHigh: number;
+  /** Free-page watermarks (pages); derived from memory size like Linux's min_free_kbytes when absent. */
+  watermarks: { min: number; low: number; high: number };
+  /** Debug mode: lockdep, frame-generation checks on every access. */
+  debug: boolean;
+  locks: LockOptions;
+  lockdepTextBytes: number;
+  /**
+   * Test-only switches that re-introduce known races, so that the stress tests can show they catch
+   * them. All off in every real run.
+   */
+  mutations: Mutations;
+}
+
+export interface Mutations {
+  /** Free unmapped frames without waiting for other CPUs to acknowledge the TLB flush. */
+  skipShootdownWait: boolean;
+  /** Purge a victim range without re-validating it under vrange_lock. */
+  skipPurgeRevalidation: boolean;
+  /** VRANGE_NOVOLATILE without taking vrange_lock. */
+  novolatileWithoutLock: boolean;
+  /** Install a faulted page without re-checking that the PTE did not change meanwhile. */
+  faultWithoutRecheck: boolean;
+}
+
+export const NO_MUTATIONS: Mutations = {
+  skipShootdownWait: false,
+  skipPurgeRevalidation: false,
+  novolatileWithoutLock: false,
+  faultWithoutRecheck: false,
+};
+
+export type MachineConfigInput = Partial<Omit<MachineConfig, 'locks' | 'watermarks' | 'mutations'>> & {
+  locks?: Partial<LockOptions>;
+  mutations?: Partial<Mutations>;
+  watermarks?: Partial<MachineConfig['watermarks']>;
+};
+
+/** Typed arrays over the buffer index at most 4 GiB of it. */
+export const MAX_MEMORY_MIB = 3 * 1024;
+export const MAX_VA_MIB = 16 * 1024;
+export const MAX_CPUS = 256;
+
+/** Linux's min_free_kbytes = sqrt(16 * lowmem_kbytes), clamped, with low/high 1.25x and 1.5x of min. */
+export function defaultWatermarks(frames: number): MachineConfig['watermarks'] {
+  const kbytes = frames * 4;
+  const minKbytes = Math.min(Math.max(Math.floor(Math.sqrt(kbytes * 16)), 128), 262144);
+  const min = Math.max(Math.floor(minKbytes / 4), 8);
+  return { min, low: min + Math.floor(min / 4), high: min + Math.floor(min / 2) };
+}
+
+function positiveInt(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new RangeError(`machine config: ${name} must be an integer from 1 to ${max}, got ${value}`);
+  }
+}
+
+export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
+  const memoryMiB = input.memoryMiB ?? 256;
+  positiveInt('memoryMiB', memoryMiB, MAX_MEMORY_MIB);
+  const frames = memoryMiB * 256;
+  const defaults = defaultWatermarks(frames);
+  const watermarks = { ...defaults, ...input.watermarks };
+  const config: MachineConfig = {
+    memoryMiB,
+    cpus: input.cpus ?? 2,
+    maxProcesses: input.maxProcesses ?? 16,
+    vaMiB: input.vaMiB ?? 1024,
+    maxVmasPerMm: input.maxVmasPerMm ?? 1024,
+    vrangeNodesPerMm: input.vrangeNodesPerMm ?? 1024,
+    tlbEntries: input.tlbEntries ?? 64,
+    pcpBatch: input.pcpBatch ?? 31,
+    pcpHigh: input.pcpHigh ?? 186,
+    watermarks,
+    debug: input.debug ?? false,
+    locks: { ...DEFAULT_LOCK_OPTIONS, lockdep: input.debug ?? false, ...input.locks },
+    lockdepTextBytes: input.lockdepTextBytes ?? 256 * 1024,
+    mutations: { ...NO_MUTATIONS, ...input.mutations },
+  };
+  positiveInt('cpus', config.cpus, MAX_CPUS);
+  positiveInt('maxProcesses', config.maxProcesses, 4096);
+  positiveInt('vaMiB', config.vaMiB, MAX_VA_MIB);
+  positiveInt('maxVmasPerMm', config.maxVmasPerMm, 1 << 20);
+  positiveInt('vrangeNodesPerMm', config.vrangeNodesPerMm, 1 << 20);
+  positiveInt('tlbEntries', config.tlbEntries, 1 << 16);
+  if ((config.tlbEntries & (config.tlbEntries - 1)) !== 0) {
+    throw new RangeError(`machine config: tlbEntries must be a power of two, got ${config.tlbEntries}`);
+  }
+  positiveInt('pcpBatch', config.pcpBatch, frames);
+  positiveInt('pcpHigh', config.pcpHigh, frames);
+  if (config.pcpHigh < config.pcpBatch) throw new RangeError('machine config: pcpHigh must be >= pcpBatch');
+  const { min, low, high } = watermarks;
+  if (
+    !(
+      Number.isInteger(min) &&
+      Number.isInteger(low) &&
+      Number.isInteger(high) &&
+      0 <= min &&
+      min <= low &&
+      low <= high &&
+      high < frames
+    )
+  ) {
+    throw new RangeError(
+      `machine config: watermarks must satisfy 0 <= min <= low <= high < frames (${frames}); got ${min}/${low}/${high}`,
+    );
+  }
+  return config;
+}

@@ -1,0 +1,86 @@
+// madvise (mm/madvise.c): MADV_DONTNEED and MADV_FREE on anonymous memory.
+//
+// Both take mmap_sem for read only (madvise_need_mmap_write() is false for them): they change PTEs
+// under the PTLs, never the VMA set.
+
+import { PAGE, PAGE_SIZE, PTES_PER_PTL } from '../layout/layout.js';
+import type { Cpu } from './cpu.js';
+import { zapPageRange } from './memory.js';
+import { PG_LAZYFREE } from './page_alloc.js';
+import { walkPtes } from './pagewalk.js';
+import { PTE_DIRTY, PTE_PRESENT, pteFrame } from './pgtable.js';
+import { flushTlbMm } from './tlb.js';
+import { EINVAL, ENOMEM, MADV_DONTNEED, MADV_FREE, MADV_NORMAL } from './uapi.js';
+import { findVma, rangeMapped, vmaCount, vmaEnd, vmaStart } from './vma.js';
+import { lazyfreeAdd } from './vmscan.js';
+import { VM } from './vmstat.js';
+
+/**
+ * madvise(addr, length, advice) with MADV_NORMAL, MADV_DONTNEED or MADV_FREE.
+ * Returns 0, -EINVAL (address not page aligned, negative length, unknown advice) or -ENOMEM
+ * (part of the range is not mapped). A zero length succeeds.
+ * Deviation from Linux, on purpose: with a hole in the range Linux still applies the advice to
+ * the mapped parts before returning -ENOMEM; here an error changes nothing.
+ *
+ * MADV_DONTNEED zaps the pages now (shootdown, frames freed): the range reads as zeros and each
+ * later touch costs a fault, an allocation and a zero-fill. MADV_FREE only clears the dirty bits
+ * (and flushes TLBs): the pages stay mapped until reclaim discards the ones still clean.
+ */
+export function sysMadvise(cpu: Cpu, mm: number, addr: number, length: number, advice: number): number {
+  const k = cpu.k;
+  cpu.count(VM.syscall_madvise);
+  if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length)) return -EINVAL;
+  if (addr < 0 || addr % PAGE_SIZE !== 0 || length < 0) return -EINVAL;
+  if (advice !== MADV_NORMAL && advice !== MADV_DONTNEED && advice !== MADV_FREE) return -EINVAL;
+  if (length === 0) return 0;
+  const start = addr / PAGE_SIZE;
+  const end = start + Math.ceil(length / PAGE_SIZE);
+  if (end > k.geometry.vaPages) return -ENOMEM;
+  const sem = k.mmapSems[mm];
+  sem.downRead(cpu.lock);
+  try {
+    if (!rangeMapped(k, mm, start, end)) return -ENOMEM;
+    if (advice === MADV_NORMAL) return 0;
+    for (
+      let index = findVma(k, mm, start);
+      index < vmaCount(k, mm) && vmaStart(k, mm, index) < end;
+      index++
+    ) {
+      const from = Math.max(start, vmaStart(k, mm, index));
+      const to = Math.min(end, vmaEnd(k, mm, index));
+      if (advice === MADV_DONTNEED) cpu.count(VM.madvise_dontneed, zapPageRange(cpu, mm, from, to));
+      else madviseFree(cpu, mm, from, to);
+    }
+    return 0;
+  } finally {
+    sem.upRead(cpu.lock);
+  }
+}
+
+/** madvise_free_pte_range: clean the PTEs, queue the pages for lazy freeing, then flush TLBs. */
+function madviseFree(cpu: Cpu, mm: number, start: number, end: number): void {
+  const k = cpu.k;
+  const i32 = k.i32;
+  const batch = cpu.lazyfreeBatch;
+  let marked = 0;
+  let n = 0;
+  // A batch is one PTL block: it joins the LRU while the PTL still pins the mapping, so a racing
+  // zap frees the frame only after taking it off the list again.
+  walkPtes(cpu, mm, start, end, (word, vpn) => {
+    if ((i32[word] & PTE_PRESENT) !== 0) {
+      // Atomic: the MMU may be setting DIRTY right now; a write after this must set it again.
+      const frame = pteFrame(Atomics.and(i32, word, ~PTE_DIRTY));
+      if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) === 0) batch[n++] = frame;
+    }
+    const blockLast = (vpn + 1) % PTES_PER_PTL === 0 || vpn + 1 === end;
+    if (blockLast && n > 0) {
+      lazyfreeAdd(cpu, batch, n);
+      marked += n;
+      n = 0;
+    }
+    return true;
+  });
+  // No CPU may keep a TLB entry that lets it write without setting DIRTY.
+  flushTlbMm(cpu, mm);
+  cpu.count(VM.pglazyfree, marked);
+}

@@ -1,0 +1,47 @@
+// mmu_gather (mm/mmu_gather.c): frames unmapped from an mm are collected while their PTEs are
+// cleared under the PTLs, and freed only after a TLB shootdown of the mm, in batches. No frame is
+// freed while a CPU may still reach it through a stale TLB entry.
+
+import type { Cpu } from './cpu.js';
+import { freePage, freePagesToZone } from './page_alloc.js';
+import { flushTlbMm } from './tlb.js';
+
+/** Frames gathered before a forced flush (Linux: one batch page of pointers, ~500). */
+export const GATHER_MAX = 512;
+
+export class MmuGather {
+  readonly frames = new Int32Array(GATHER_MAX);
+  count = 0;
+  /** Flushes done, for callers that account them. */
+  flushes = 0;
+
+  constructor(
+    readonly cpu: Cpu,
+    readonly mm: number,
+    /** Free straight to the zone (reclaim) rather than to this CPU's list. */
+    readonly toZone: boolean,
+  ) {}
+
+  get full(): boolean {
+    return this.count === GATHER_MAX;
+  }
+
+  add(frame: number): void {
+    if (this.count === GATHER_MAX)
+      throw new Error('mmu_gather: add to a full batch (caller must flush first)');
+    this.frames[this.count++] = frame;
+  }
+
+  /** Shootdown, then free the batch. Caller holds no PTL (the shootdown may wait). */
+  flush(): void {
+    if (this.count === 0) return;
+    flushTlbMm(this.cpu, this.mm);
+    this.flushes++;
+    if (this.toZone) {
+      freePagesToZone(this.cpu, this.frames, this.count);
+    } else {
+      for (let i = 0; i < this.count; i++) freePage(this.cpu, this.frames[i]);
+    }
+    this.count = 0;
+  }
+}

@@ -1,0 +1,106 @@
+// A user thread: one process's code running on one simulated CPU. Its syscalls return values or
+// -errno, as the kernel's do; its memory accesses throw SigSegv / SigBus carrying the address.
+//
+// Every access call is one stay in user mode (enter, access, leave); inUser() keeps the thread in
+// user mode across many accesses (a syscall inside still leaves it, as a real one enters the kernel).
+
+import type { Cpu } from './cpu.js';
+import { sysMadvise } from './madvise.js';
+import { sysMmap, sysMunmap } from './mmap.js';
+import { inUser, userCopy, userFill, userLoad32, userRead, userStore32, userWrite } from './mmu.js';
+import { sysMprotect } from './mprotect.js';
+import { sysMnovolatile, sysMvolatile } from './mvolatile.js';
+import { enterUser, exitUser } from './tlb.js';
+import { PROT_READ, PROT_WRITE } from './uapi.js';
+import { sysVrange } from './vrange.js';
+
+export interface MmapOptions {
+  /** Address hint, or the address with MAP_FIXED. */
+  addr?: number;
+  prot?: number;
+  flags?: number;
+}
+
+export class Thread {
+  constructor(
+    readonly cpu: Cpu,
+    /** The process's mm slot. */
+    readonly mm: number,
+    readonly pid: number,
+  ) {}
+
+  get cpuId(): number {
+    return this.cpu.id;
+  }
+
+  /** Runs a syscall body in the kernel: out of user mode for its duration. */
+  private syscall(body: () => number): number {
+    const cpu = this.cpu;
+    if (cpu.userMm !== this.mm) return body();
+    exitUser(cpu);
+    try {
+      return body();
+    } finally {
+      enterUser(cpu, this.mm);
+    }
+  }
+
+  mmap(length: number, options: MmapOptions = {}): number {
+    const { addr = 0, prot = PROT_READ | PROT_WRITE, flags = 0 } = options;
+    return this.syscall(() => sysMmap(this.cpu, this.mm, addr, length, prot, flags));
+  }
+
+  munmap(addr: number, length: number): number {
+    return this.syscall(() => sysMunmap(this.cpu, this.mm, addr, length));
+  }
+
+  mprotect(addr: number, length: number, prot: number): number {
+    return this.syscall(() => sysMprotect(this.cpu, this.mm, addr, length, prot));
+  }
+
+  madvise(addr: number, length: number, advice: number): number {
+    return this.syscall(() => sysMadvise(this.cpu, this.mm, addr, length, advice));
+  }
+
+  vrange(addr: number, length: number, mode: number, behavior = 0): number {
+    return this.syscall(() => sysVrange(this.cpu, this.mm, addr, length, mode, behavior));
+  }
+
+  mvolatile(addr: number, length: number): number {
+    return this.syscall(() => sysMvolatile(this.cpu, this.mm, addr, length));
+  }
+
+  mnovolatile(addr: number, length: number): number {
+    return this.syscall(() => sysMnovolatile(this.cpu, this.mm, addr, length));
+  }
+
+  read(addr: number, length: number): Uint8Array {
+    return userRead(this.cpu, this.mm, addr, length);
+  }
+
+  write(addr: number, bytes: Uint8Array): void {
+    userWrite(this.cpu, this.mm, addr, bytes);
+  }
+
+  fill(addr: number, length: number, value: number): void {
+    userFill(this.cpu, this.mm, addr, length, value);
+  }
+
+  /** memcpy within the process. */
+  copy(dst: number, src: number, length: number): void {
+    userCopy(this.cpu, this.mm, dst, src, length);
+  }
+
+  load32(addr: number): number {
+    return userLoad32(this.cpu, this.mm, addr);
+  }
+
+  store32(addr: number, value: number): void {
+    userStore32(this.cpu, this.mm, addr, value);
+  }
+
+  /** Stays in user mode for the whole body (many accesses, one entry). */
+  inUser<T>(body: () => T): T {
+    return inUser(this.cpu, this.mm, body);
+  }
+}

@@ -1,0 +1,281 @@
+// Reclaim without swap (mm/vmscan.c). Anonymous memory can only be reclaimed where user space said
+// it may be discarded:
+//  - volatile ranges (vrange), oldest first from the global victim LRU: VRANGE_FULL ranges lose
+//    every page, VRANGE_PARTIAL ranges only as many as reclaim still needs (round-robin: a range
+//    goes to the young end after each visit); discarded PTEs become purged markers;
+//  - volatile VMAs (the vma policy), found through mm's with mmap_sem trylock, as the kernel must;
+//  - lazily freed pages (MADV_FREE), oldest first from the lazyfree LRU, if they are still clean.
+// kswapd, a kernel thread on a CPU of its own, is woken below the low watermark and works until
+// the high one; an allocation at the min watermark reclaims directly on its CPU.
+//
+// Lock order (classes.ts): a victim is picked under its LRU lock, which is dropped before the
+// victim's vrange_lock or PTL is taken; the victim is then re-validated with its generation.
+
+import { KSWAPD, MM, NIL, PAGE, VMA, VRANGE_NODE } from '../layout/layout.js';
+import type { Cpu } from './cpu.js';
+import type { Kernel } from './kernel.js';
+import { MM_LIVE } from './kernel.js';
+import { LruList } from './lru.js';
+import { MmuGather } from './mmu_gather.js';
+import { PG_LAZYFREE, zoneFree } from './page_alloc.js';
+import { walkPtes } from './pagewalk.js';
+import { PTE_DIRTY, PTE_NONE, PTE_PRESENT, PTE_PURGED, pteFrame } from './pgtable.js';
+import { VM_PURGED, VM_VOLATILE, vmaCount, vmaEnd, vmaFlags, vmaStart } from './vma.js';
+import { VM } from './vmstat.js';
+import { nodeWord, VR_PARTIAL, VR_PURGED, vrangeLru } from './vrange.js';
+
+export function lazyfreeLru(k: Kernel): LruList {
+  return new LruList(k.i32, k.lazyfreeLru, k.pageBase, PAGE.STRIDE, PAGE.next, PAGE.prev);
+}
+
+/** MADV_FREE's part: frames whose dirty bits were cleared (and flushed) join the lazyfree LRU. */
+export function lazyfreeAdd(cpu: Cpu, frames: Int32Array, count: number): void {
+  const k = cpu.k;
+  const lru = lazyfreeLru(k);
+  k.lazyfreeLruLock.lock(cpu.lock);
+  for (let i = 0; i < count; i++) {
+    const flagsWord = k.pageWord(frames[i], PAGE.flags);
+    if ((k.i32[flagsWord] & PG_LAZYFREE) !== 0) continue;
+    k.i32[flagsWord] |= PG_LAZYFREE;
+    lru.addTail(frames[i]);
+  }
+  k.lazyfreeLruLock.unlock(cpu.lock);
+}
+
+/** Takes a frame off the lazyfree LRU (it is being unmapped). Caller holds the frame's PTL. */
+export function lazyfreeUnlink(cpu: Cpu, frame: number): void {
+  const k = cpu.k;
+  k.lazyfreeLruLock.lock(cpu.lock);
+  const flagsWord = k.pageWord(frame, PAGE.flags);
+  if ((k.i32[flagsWord] & PG_LAZYFREE) !== 0) {
+    k.i32[flagsWord] &= ~PG_LAZYFREE;
+    lazyfreeLru(k).remove(frame);
+  }
+  k.lazyfreeLruLock.unlock(cpu.lock);
+}
+
+/** Reclaim on the allocating CPU (below the min watermark). */
+export function directReclaim(cpu: Cpu, pages: number): number {
+  return shrinkAll(cpu, pages, true);
+}
+
+/** Reclaims up to `pages` frames from every source; returns how many it freed. */
+export function shrinkAll(cpu: Cpu, pages: number, direct: boolean): number {
+  let reclaimed = shrinkVranges(cpu, pages, direct);
+  if (reclaimed < pages) reclaimed += shrinkLazyfree(cpu, pages - reclaimed, direct);
+  if (reclaimed < pages) reclaimed += shrinkVolatileVmas(cpu, pages - reclaimed, direct);
+  return reclaimed;
+}
+
+function countDiscard(cpu: Cpu, pages: number, direct: boolean): void {
+  cpu.count(VM.pgvrange_discard, pages);
+  cpu.count(direct ? VM.pgdiscard_direct : VM.pgdiscard_kswapd, pages);
+}
+
+/**
+ * Discards up to `max` mapped pages of [start, end) of mm: their PTEs become purged markers and
+ * their frames go back to the zone after a shootdown. Returns [scanned, discarded].
+ */
+function discardRange(cpu: Cpu, mm: number, start: number, end: number, max: number): [number, number] {
+  const k = cpu.k;
+  const i32 = k.i32;
+  const tlb = new MmuGather(cpu, mm, true);
+  let scanned = 0;
+  let discarded = 0;
+  for (let vpn = start; vpn < end && discarded < max; ) {
+    vpn = walkPtes(cpu, mm, vpn, end, (word) => {
+      scanned++;
+      if ((i32[word] & PTE_PRESENT) !== 0) {
+        const frame = pteFrame(Atomics.exchange(i32, word, PTE_PURGED));
+        if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) !== 0) lazyfreeUnlink(cpu, frame);
+        cpu.rssAdd(mm, -1);
+        tlb.add(frame);
+        discarded++;
+      }
+      return !tlb.full && discarded < max;
+    });
+    tlb.flush();
+  }
+  return [scanned, discarded];
+}
+
+/** Purges volatile ranges, oldest first. */
+function shrinkVranges(cpu: Cpu, target: number, direct: boolean): number {
+  const k = cpu.k;
+  const i32 = k.i32;
+  const lru = vrangeLru(k);
+  let reclaimed = 0;
+  k.vrangeLruLock.lock(cpu.lock);
+  let budget = lru.count;
+  k.vrangeLruLock.unlock(cpu.lock);
+  while (reclaimed < target && budget-- > 0) {
+    k.vrangeLruLock.lock(cpu.lock);
+    const node = lru.first();
+    if (node === NIL) {
+      k.vrangeLruLock.unlock(cpu.lock);
+      break;
+    }
+    // Take the victim's identity, move it to the young end (round-robin), drop the LRU lock.
+    const gen = i32[nodeWord(k, node, VRANGE_NODE.gen)];
+    const mm = i32[nodeWord(k, node, VRANGE_NODE.mm)];
+    let start = i32[nodeWord(k, node, VRANGE_NODE.start)];
+    let last = i32[nodeWord(k, node, VRANGE_NODE.last)];
+    lru.rotate(node);
+    k.vrangeLruLock.unlock(cpu.lock);
+
+    const lock = k.vrangeLocks[mm];
+    lock.lock(cpu.lock);
+    try {
+      if (!k.config.mutations.skipPurgeRevalidation) {
+        // Re-validate: the range may have become non-volatile, or its node been freed and reused.
+        if (i32[nodeWord(k, node, VRANGE_NODE.gen)] !== gen || i32[nodeWord(k, node, VRANGE_NODE.mm)] !== mm)
+          continue;
+        start = i32[nodeWord(k, node, VRANGE_NODE.start)];
+        last = i32[nodeWord(k, node, VRANGE_NODE.last)];
+      }
+      const flags = i32[nodeWord(k, node, VRANGE_NODE.flags)];
+      const max = (flags & VR_PARTIAL) !== 0 ? target - reclaimed : Number.MAX_SAFE_INTEGER;
+      const [scanned, discarded] = discardRange(cpu, mm, start, last + 1, max);
+      cpu.count(VM.pgvrange_scan, scanned);
+      if (discarded > 0) {
+        i32[nodeWord(k, node, VRANGE_NODE.flags)] = flags | VR_PURGED;
+        countDiscard(cpu, discarded, direct);
+        reclaimed += discarded;
+      }
+    } finally {
+      lock.unlock(cpu.lock);
+    }
+  }
+  return reclaimed;
+}
+
+/** Discards lazily freed pages that stayed clean; re-dirtied ones are kept. */
+function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
+  const k = cpu.k;
+  const i32 = k.i32;
+  const lru = lazyfreeLru(k);
+  let reclaimed = 0;
+  let gather: MmuGather | null = null;
+  while (reclaimed < target) {
+    k.lazyfreeLruLock.lock(cpu.lock);
+    const frame = lru.first();
+    if (frame === NIL) {
+      k.lazyfreeLruLock.unlock(cpu.lock);
+      break;
+    }
+    const mm = i32[k.pageWord(frame, PAGE.mm)];
+    const vpn = i32[k.pageWord(frame, PAGE.vpn)];
+    const gen = i32[k.pageWord(frame, PAGE.gen)];
+    lru.remove(frame);
+    i32[k.pageWord(frame, PAGE.flags)] &= ~PG_LAZYFREE;
+    k.lazyfreeLruLock.unlock(cpu.lock);
+
+    if (gather !== null && gather.mm !== mm) {
+      gather.flush();
+      gather = null;
+    }
+    const ptl = k.ptl(mm, vpn);
+    ptl.lock(cpu.lock);
+    const word = k.pteWord(mm, vpn);
+    const pte = Atomics.load(i32, word);
+    // Re-validate: still this frame, not freed and reused since we saw it on the list.
+    const same =
+      (pte & PTE_PRESENT) !== 0 && pteFrame(pte) === frame && i32[k.pageWord(frame, PAGE.gen)] === gen;
+    // compareExchange: the MMU sets DIRTY with a compareExchange too, so a racing write either
+    // lands first (and we keep the page) or faults on the cleared PTE.
+    if (same && (pte & PTE_DIRTY) === 0 && Atomics.compareExchange(i32, word, pte, PTE_NONE) === pte) {
+      cpu.rssAdd(mm, -1);
+      gather ??= new MmuGather(cpu, mm, true);
+      gather.add(frame);
+      reclaimed++;
+    }
+    ptl.unlock(cpu.lock);
+    if (gather?.full) gather.flush();
+  }
+  gather?.flush();
+  if (reclaimed > 0) {
+    cpu.count(VM.pglazyfreed, reclaimed);
+    cpu.count(direct ? VM.pgdiscard_direct : VM.pgdiscard_kswapd, reclaimed);
+  }
+  return reclaimed;
+}
+
+/** The vma policy: purges VM_VOLATILE VMAs of mm's whose mmap_sem it can get without waiting. */
+function shrinkVolatileVmas(cpu: Cpu, target: number, direct: boolean): number {
+  const k = cpu.k;
+  const i32 = k.i32;
+  let reclaimed = 0;
+  const mms = k.config.maxProcesses;
+  const first = Atomics.add(i32, k.kswapdWord(KSWAPD.vmaScanCursor), 1);
+  for (let step = 0; step < mms && reclaimed < target; step++) {
+    const mm = (((first + step) % mms) + mms) % mms;
+    if (Atomics.load(i32, k.mmWord(mm, MM.state)) !== MM_LIVE) continue;
+    if (Atomics.load(i32, k.mmWord(mm, MM.volatileVmas)) === 0) continue;
+    const sem = k.mmapSems[mm];
+    if (!sem.downReadTrylock(cpu.lock)) continue;
+    try {
+      for (let index = 0; index < vmaCount(k, mm) && reclaimed < target; index++) {
+        const flags = vmaFlags(k, mm, index);
+        if ((flags & VM_VOLATILE) === 0) continue;
+        const [scanned, discarded] = discardRange(
+          cpu,
+          mm,
+          vmaStart(k, mm, index),
+          vmaEnd(k, mm, index),
+          Number.MAX_SAFE_INTEGER,
+        );
+        cpu.count(VM.pgvrange_scan, scanned);
+        if (discarded > 0) {
+          // mvolatile/mnovolatile change flags only under mmap_sem write, which our read excludes.
+          Atomics.or(i32, k.vmaWord(mm, index, VMA.flags), VM_PURGED);
+          countDiscard(cpu, discarded, direct);
+          reclaimed += discarded;
+        }
+      }
+    } finally {
+      sem.upRead(cpu.lock);
+    }
+  }
+  return reclaimed;
+}
+
+/**
+ * kswapd's main loop, on its own CPU: sleeps until an allocation below the low watermark wakes it,
+ * reclaims until the zone is above the high watermark or nothing is left, and stops when asked.
+ */
+export function kswapdRun(cpu: Cpu): void {
+  const k = cpu.k;
+  const i32 = k.i32;
+  const wake = k.kswapdWord(KSWAPD.wake);
+  const stop = k.kswapdWord(KSWAPD.stop);
+  const { low, high } = k.config.watermarks;
+  Atomics.store(i32, k.kswapdWord(KSWAPD.running), 1);
+  try {
+    while (Atomics.load(i32, stop) === 0) {
+      if (Atomics.load(i32, wake) === 0) {
+        Atomics.wait(i32, wake, 0, 50);
+        continue;
+      }
+      cpu.count(VM.pageoutrun);
+      let progress = false;
+      for (let free = zoneFree(k); free < high; free = zoneFree(k)) {
+        if (Atomics.load(i32, stop) !== 0) break;
+        const reclaimed = shrinkAll(cpu, high - free, false);
+        if (reclaimed === 0) break;
+        progress = true;
+      }
+      Atomics.store(i32, wake, 0);
+      // Nothing reclaimable while still short: sleep until woken again, re-checking now and then.
+      if (!progress && zoneFree(k) < low) Atomics.wait(i32, wake, 0, 10);
+    }
+  } finally {
+    Atomics.store(i32, k.kswapdWord(KSWAPD.running), 0);
+  }
+}
+
+/** Tells kswapd to return. */
+export function kswapdStop(k: Kernel): void {
+  Atomics.store(k.i32, k.kswapdWord(KSWAPD.stop), 1);
+  Atomics.store(k.i32, k.kswapdWord(KSWAPD.wake), 1);
+  Atomics.notify(k.i32, k.kswapdWord(KSWAPD.wake));
+}

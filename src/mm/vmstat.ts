@@ -1,0 +1,64 @@
+// vmstat: per-CPU event counters (Linux's vm_event_states) and /proc/vmstat.
+//
+// Each CPU adds to its own Float64 row without atomics; readers sum the rows. Gauges that Linux
+// keeps as zone counters (nr_free_pages) are computed from the structures they describe.
+
+export const VMSTAT_ITEMS = [
+  'pgfault',
+  'pgalloc',
+  'pgfree',
+  'pgzero',
+  'pcp_refill',
+  'pcp_drain',
+  'nr_tlb_remote_flush',
+  'nr_tlb_remote_flush_received',
+  'nr_tlb_local_flush_all',
+  'tlb_shootdown_wait_us',
+  'madvise_dontneed',
+  'pglazyfree',
+  'pglazyfreed',
+  'pgvrange_scan',
+  'pgvrange_discard',
+  'pgdiscard_direct',
+  'pgdiscard_kswapd',
+  'vrange_volatile',
+  'vrange_novolatile',
+  'vrange_purged_reported',
+  'mvolatile',
+  'mnovolatile',
+  'kswapd_wakeup',
+  'pageoutrun',
+  'allocstall',
+  'sigbus',
+  'sigsegv',
+  'oom_kill',
+  'syscall_mmap',
+  'syscall_munmap',
+  'syscall_mprotect',
+  'syscall_madvise',
+] as const;
+
+export type VmstatItem = (typeof VMSTAT_ITEMS)[number];
+
+/** Index of each counter in a CPU's row. */
+export const VM = Object.freeze(Object.fromEntries(VMSTAT_ITEMS.map((name, i) => [name, i]))) as {
+  readonly [K in VmstatItem]: number;
+};
+
+export type Vmstat = Record<
+  VmstatItem | 'nr_free_pages' | 'nr_pcp_pages' | 'nr_anon_pages' | 'nr_total_pages',
+  number
+>;
+
+export function renderVmstat(stat: Vmstat): string {
+  const gauges = ['nr_free_pages', 'nr_pcp_pages', 'nr_anon_pages', 'nr_total_pages'] as const;
+  const lines = [...gauges, ...VMSTAT_ITEMS].map((name) => `${name} ${Math.round(stat[name])}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Counter increases from `before` to `after` (gauges as their after values). */
+export function vmstatDelta(before: Vmstat, after: Vmstat): Vmstat {
+  const out = { ...after };
+  for (const name of VMSTAT_ITEMS) out[name] = after[name] - before[name];
+  return out;
+}

@@ -1,0 +1,342 @@
+// Volatile ranges (Minchan Kim's vrange RFC v7, with John Stultz's consistent-purged rule).
+//
+// Each mm keeps its volatile ranges in an interval tree in the shared buffer, under its own
+// vrange_lock mutex: marking memory volatile or not takes mmap_sem only for read (to check that the
+// range is mapped), never for write, and walks no PTE on the common path. Every volatile range is
+// also on one global victim LRU (under vrange_lru_lock) that reclaim takes its victims from, oldest
+// first (mm/vmscan.ts).
+//
+// A range's purged flag covers the whole range: NOVOLATILE reports 1 if any page of any range it
+// touches was purged while volatile (never 0 when data was lost; possibly 1 for a page that kept its
+// data). Purged pages carry a purged marker in their PTE; markers exist only inside purged volatile
+// ranges — NOVOLATILE, munmap and MADV_DONTNEED clear them — so a fault on a marker means SIGBUS.
+
+import { MM, NIL, PAGE_SIZE, VRANGE_NODE } from '../layout/layout.js';
+import type { Cpu } from './cpu.js';
+import {
+  type IntervalTree,
+  nodeAlloc,
+  nodeFree,
+  treeFirst,
+  treeInit,
+  treeInsert,
+  treeIterFirst,
+  treeIterNext,
+  treeNext,
+  treeRemove,
+} from './interval_tree.js';
+import type { Kernel } from './kernel.js';
+import { LruList } from './lru.js';
+import { clearPurgedMarkers } from './pagewalk.js';
+import { EINVAL, ENOMEM, VRANGE_FULL, VRANGE_NOVOLATILE, VRANGE_PARTIAL, VRANGE_VOLATILE } from './uapi.js';
+import { rangeMapped } from './vma.js';
+import { VM } from './vmstat.js';
+
+/** Node flags. */
+export const VR_PURGED = 1;
+/** Marked VRANGE_PARTIAL: reclaim may discard only as many of its pages as it needs. */
+export const VR_PARTIAL = 2;
+
+export function vrangeTree(k: Kernel, mm: number): IntervalTree {
+  return {
+    i32: k.i32,
+    nodeBase: k.vrangeNodeBase,
+    rootWord: k.mmWord(mm, MM.vrangeRoot),
+    freeHeadWord: k.mmWord(mm, MM.vrangeFreeHead),
+  };
+}
+
+export function vrangeLru(k: Kernel): LruList {
+  return new LruList(
+    k.i32,
+    k.vrangeLru,
+    k.vrangeNodeBase,
+    VRANGE_NODE.STRIDE,
+    VRANGE_NODE.lruNext,
+    VRANGE_NODE.lruPrev,
+  );
+}
+
+export function nodeWord(k: Kernel, node: number, field: number): number {
+  return k.vrangeNodeBase + node * VRANGE_NODE.STRIDE + field;
+}
+
+/** The mm's slice of the node pool. */
+export function vrangePool(k: Kernel, mm: number): { firstNode: number; nodeCount: number } {
+  return { firstNode: mm * k.config.vrangeNodesPerMm, nodeCount: k.config.vrangeNodesPerMm };
+}
+
+/** An empty tree and a full pool for a new mm. */
+export function vrangeInitMm(k: Kernel, mm: number): void {
+  const pool = vrangePool(k, mm);
+  treeInit(vrangeTree(k, mm), pool.firstNode, pool.nodeCount);
+  k.i32[k.mmWord(mm, MM.vrangeCount)] = 0;
+}
+
+/** Validates vrange arguments; returns [start, last] in pages, or a negative errno. */
+export function vrangeArgs(k: Kernel, addr: number, len: number): [number, number] | number {
+  if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(len)) return -EINVAL;
+  if (addr < 0 || addr % PAGE_SIZE !== 0 || len <= 0) return -EINVAL;
+  const pages = Math.ceil(len / PAGE_SIZE);
+  const start = addr / PAGE_SIZE;
+  if (start + pages > k.geometry.vaPages) return -EINVAL;
+  return [start, start + pages - 1];
+}
+
+/**
+ * sys_vrange(addr, len, mode, behavior).
+ * Returns 0 (nothing in the range purged), 1 (NOVOLATILE: some page of it was purged), or
+ * -EINVAL (unaligned start, zero or wrapping length, range beyond the address space, bad mode or
+ * behavior), -ENOMEM (part of the range is not mapped, or no free vrange node). Errors change nothing.
+ */
+export function sysVrange(
+  cpu: Cpu,
+  mm: number,
+  addr: number,
+  len: number,
+  mode: number,
+  behavior: number,
+): number {
+  const k = cpu.k;
+  const range = vrangeArgs(k, addr, len);
+  if (typeof range === 'number') return range;
+  if (mode !== VRANGE_VOLATILE && mode !== VRANGE_NOVOLATILE) return -EINVAL;
+  if (behavior !== VRANGE_FULL && behavior !== VRANGE_PARTIAL) return -EINVAL;
+  const [start, last] = range;
+  const sem = k.mmapSems[mm];
+  sem.downRead(cpu.lock);
+  try {
+    if (!rangeMapped(k, mm, start, last + 1)) return -ENOMEM;
+    if (mode === VRANGE_VOLATILE) {
+      cpu.count(VM.vrange_volatile);
+      return withVrangeLock(cpu, mm, true, () => markVolatile(cpu, mm, start, last, behavior));
+    }
+    cpu.count(VM.vrange_novolatile);
+    const locked = !k.config.mutations.novolatileWithoutLock;
+    const ret = withVrangeLock(cpu, mm, locked, () => markNonVolatile(cpu, mm, start, last));
+    if (ret === 1) cpu.count(VM.vrange_purged_reported);
+    return ret;
+  } finally {
+    sem.upRead(cpu.lock);
+  }
+}
+
+function withVrangeLock<T>(cpu: Cpu, mm: number, locked: boolean, body: () => T): T {
+  const lock = cpu.k.vrangeLocks[mm];
+  if (!locked) return body();
+  lock.lock(cpu.lock);
+  try {
+    return body();
+  } finally {
+    lock.unlock(cpu.lock);
+  }
+}
+
+/** VOLATILE: one range covering [start, last] and every range it overlaps or touches. */
+function markVolatile(cpu: Cpu, mm: number, start: number, last: number, behavior: number): number {
+  const k = cpu.k;
+  const t = vrangeTree(k, mm);
+  const i32 = k.i32;
+  let mergedStart = start;
+  let mergedLast = last;
+  let flags = behavior === VRANGE_PARTIAL ? VR_PARTIAL : 0;
+  // Ranges overlapping or adjacent to [start, last] merge into one.
+  const neighbours: number[] = [];
+  for (
+    let n = treeIterFirst(t, Math.max(start - 1, 0), last + 1);
+    n !== NIL;
+    n = treeIterNext(t, n, Math.max(start - 1, 0), last + 1)
+  ) {
+    neighbours.push(n);
+  }
+  let node = neighbours.length > 0 ? neighbours[0] : nodeAlloc(t, start, last);
+  if (node === NIL) return -ENOMEM;
+  for (const n of neighbours) {
+    mergedStart = Math.min(mergedStart, i32[nodeWord(k, n, VRANGE_NODE.start)]);
+    mergedLast = Math.max(mergedLast, i32[nodeWord(k, n, VRANGE_NODE.last)]);
+    flags |= i32[nodeWord(k, n, VRANGE_NODE.flags)] & VR_PURGED;
+  }
+  const lru = vrangeLru(k);
+  k.vrangeLruLock.lock(cpu.lock);
+  for (const n of neighbours) {
+    treeRemove(t, n);
+    lru.remove(n);
+    if (n !== node) {
+      nodeFree(t, n);
+      i32[k.mmWord(mm, MM.vrangeCount)]--;
+    }
+  }
+  if (neighbours.length === 0) i32[k.mmWord(mm, MM.vrangeCount)]++;
+  if (neighbours.length > 0) node = neighbours[0];
+  i32[nodeWord(k, node, VRANGE_NODE.start)] = mergedStart;
+  i32[nodeWord(k, node, VRANGE_NODE.last)] = mergedLast;
+  i32[nodeWord(k, node, VRANGE_NODE.flags)] = flags;
+  i32[nodeWord(k, node, VRANGE_NODE.mm)] = mm;
+  treeInsert(t, node);
+  // The youngest volatile range: reclaim takes it last.
+  lru.addTail(node);
+  k.vrangeLruLock.unlock(cpu.lock);
+  return 0;
+}
+
+/**
+ * NOVOLATILE: removes [start, last] from the tree, trimming or splitting ranges that stick out.
+ * Returns 1 if any range it touched was purged, 0 otherwise, -ENOMEM if a split needs a node and
+ * the pool is empty (before changing anything).
+ */
+function markNonVolatile(cpu: Cpu, mm: number, start: number, last: number): number {
+  return removeSpan(cpu, mm, start, last);
+}
+
+/** Removes [start, last] from mm's volatile ranges; 1 if a touched range was purged. */
+function removeSpan(cpu: Cpu, mm: number, start: number, last: number): number {
+  const k = cpu.k;
+  const t = vrangeTree(k, mm);
+  const i32 = k.i32;
+  const touched: number[] = [];
+  for (let n = treeIterFirst(t, start, last); n !== NIL; n = treeIterNext(t, n, start, last)) touched.push(n);
+  if (touched.length === 0) return 0;
+  // Only a range sticking out on both sides needs a second node.
+  const splitter = touched.find(
+    (n) => i32[nodeWord(k, n, VRANGE_NODE.start)] < start && i32[nodeWord(k, n, VRANGE_NODE.last)] > last,
+  );
+  let spare = NIL;
+  if (splitter !== undefined) {
+    spare = nodeAlloc(t, last + 1, i32[nodeWord(k, splitter, VRANGE_NODE.last)]);
+    if (spare === NIL) return -ENOMEM;
+  }
+  let purged = 0;
+  const lru = vrangeLru(k);
+  k.vrangeLruLock.lock(cpu.lock);
+  for (const n of touched) {
+    const nStart = i32[nodeWord(k, n, VRANGE_NODE.start)];
+    const nLast = i32[nodeWord(k, n, VRANGE_NODE.last)];
+    const flags = i32[nodeWord(k, n, VRANGE_NODE.flags)];
+    if ((flags & VR_PURGED) !== 0) purged = 1;
+    treeRemove(t, n);
+    if (nStart >= start && nLast <= last) {
+      lru.remove(n);
+      nodeFree(t, n);
+      i32[k.mmWord(mm, MM.vrangeCount)]--;
+      continue;
+    }
+    // Keep the part(s) outside [start, last]; they stay volatile, purged flag and all.
+    if (nStart < start) {
+      i32[nodeWord(k, n, VRANGE_NODE.last)] = start - 1;
+    } else {
+      i32[nodeWord(k, n, VRANGE_NODE.start)] = last + 1;
+    }
+    treeInsert(t, n);
+    if (n === splitter) {
+      i32[nodeWord(k, spare, VRANGE_NODE.flags)] = flags;
+      i32[nodeWord(k, spare, VRANGE_NODE.mm)] = mm;
+      treeInsert(t, spare);
+      lru.addTail(spare);
+      i32[k.mmWord(mm, MM.vrangeCount)]++;
+    }
+  }
+  k.vrangeLruLock.unlock(cpu.lock);
+  // The uncommon path: purged ranges leave markers in the span that is no longer volatile.
+  if (purged) clearPurgedMarkers(cpu, mm, start, last + 1);
+  return purged;
+}
+
+/**
+ * munmap's part: the unmapped span stops being volatile, so a later mapping there is never purged
+ * by a stale range. Caller holds mmap_sem for write and has checked vrangeUnmapRoom().
+ */
+export function vrangeUnmapSpan(cpu: Cpu, mm: number, start: number, end: number): void {
+  const lock = cpu.k.vrangeLocks[mm];
+  lock.lock(cpu.lock);
+  try {
+    const ret = removeSpan(cpu, mm, start, end - 1);
+    if (ret < 0)
+      throw new Error(`vrange: no node for munmap's split of mm ${mm} (caller did not check room)`);
+  } finally {
+    lock.unlock(cpu.lock);
+  }
+}
+
+/** Whether removing [start, end) from mm's ranges can be done: a split needs a free node. */
+export function vrangeUnmapRoom(cpu: Cpu, mm: number, start: number, end: number): boolean {
+  const k = cpu.k;
+  const t = vrangeTree(k, mm);
+  const lock = k.vrangeLocks[mm];
+  lock.lock(cpu.lock);
+  try {
+    for (let n = treeIterFirst(t, start, end - 1); n !== NIL; n = treeIterNext(t, n, start, end - 1)) {
+      const straddles =
+        k.i32[nodeWord(k, n, VRANGE_NODE.start)] < start && k.i32[nodeWord(k, n, VRANGE_NODE.last)] > end - 1;
+      if (straddles) return k.i32[t.freeHeadWord] !== NIL;
+    }
+    return true;
+  } finally {
+    lock.unlock(cpu.lock);
+  }
+}
+
+/**
+ * The fault path found a purged marker: SIGBUS if vpn is in a volatile range (and, as v7 does, the
+ * range moves to the young end of the victim LRU: it is in use). Caller holds mmap_sem for read.
+ */
+export function vrangeFaultIsVolatile(cpu: Cpu, mm: number, vpn: number): boolean {
+  const k = cpu.k;
+  const lock = k.vrangeLocks[mm];
+  lock.lock(cpu.lock);
+  try {
+    const node = treeIterFirst(vrangeTree(k, mm), vpn, vpn);
+    if (node === NIL) return false;
+    k.vrangeLruLock.lock(cpu.lock);
+    vrangeLru(k).rotate(node);
+    k.vrangeLruLock.unlock(cpu.lock);
+    return true;
+  } finally {
+    lock.unlock(cpu.lock);
+  }
+}
+
+/** Frees every range of an exiting mm. */
+export function vrangeExitMm(cpu: Cpu, mm: number): void {
+  const k = cpu.k;
+  const lock = k.vrangeLocks[mm];
+  lock.lock(cpu.lock);
+  try {
+    removeSpan(cpu, mm, 0, k.geometry.vaPages - 1);
+  } finally {
+    lock.unlock(cpu.lock);
+  }
+}
+
+export interface VrangeInfo {
+  start: number;
+  last: number;
+  purged: boolean;
+  partial: boolean;
+}
+
+/** The mm's ranges in address order. Caller holds vrange_lock, or the machine is quiescent. */
+export function vrangeList(k: Kernel, mm: number): VrangeInfo[] {
+  const t = vrangeTree(k, mm);
+  const out: VrangeInfo[] = [];
+  for (let n = treeFirst(t); n !== NIL; n = treeNext(t, n)) {
+    const flags = k.i32[nodeWord(k, n, VRANGE_NODE.flags)];
+    out.push({
+      start: k.i32[nodeWord(k, n, VRANGE_NODE.start)],
+      last: k.i32[nodeWord(k, n, VRANGE_NODE.last)],
+      purged: (flags & VR_PURGED) !== 0,
+      partial: (flags & VR_PARTIAL) !== 0,
+    });
+  }
+  return out;
+}
+
+/** /proc/<pid>/vrange: "start-last p|v" per range, byte addresses in hex, last inclusive. */
+export function renderVrange(k: Kernel, mm: number): string {
+  return vrangeList(k, mm)
+    .map((r) => {
+      const first = (r.start * PAGE_SIZE).toString(16).padStart(8, '0');
+      const lastByte = ((r.last + 1) * PAGE_SIZE - 1).toString(16).padStart(8, '0');
+      return `${first}-${lastByte} ${r.purged ? 'p' : 'v'}\n`;
+    })
+    .join('');
+}

@@ -1,0 +1,62 @@
+// Shared set-up for machine tests.
+
+import { Machine, type MachineConfigInput } from '../../src/index.js';
+import type { MachineLayout } from '../../src/layout/layout.js';
+
+/** A small machine for single-thread semantics (cheap to create, cheap to snapshot). */
+export function smallMachine(config: MachineConfigInput = {}): Machine {
+  return Machine.create({ memoryMiB: 8, cpus: 2, maxProcesses: 4, vaMiB: 64, debug: true, ...config });
+}
+
+/** Regions whose bytes are the machine's state (counters and lock statistics left out). */
+const STATE_REGIONS: (keyof MachineLayout)[] = [
+  'zone',
+  'mms',
+  'mmTlb',
+  'vmas',
+  'vrangeNodes',
+  'vrangeLru',
+  'lazyfreeLru',
+  'ptes',
+  'pages',
+  'frames',
+];
+
+/** A copy of the machine's state, to check that a failed syscall changed nothing. */
+export function snapshot(machine: Machine): Map<string, Uint8Array> {
+  const k = machine.kernel;
+  const out = new Map<string, Uint8Array>();
+  for (const name of STATE_REGIONS) {
+    const region = k.layout[name] as { byteOffset: number; byteLength: number };
+    out.set(name, new Uint8Array(k.buffer, region.byteOffset, region.byteLength).slice());
+  }
+  return out;
+}
+
+/** Names of the regions that differ between two snapshots. */
+export function changedRegions(before: Map<string, Uint8Array>, after: Map<string, Uint8Array>): string[] {
+  const changed: string[] = [];
+  for (const [name, bytes] of before) {
+    const other = after.get(name)!;
+    if (
+      Buffer.compare(
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        Buffer.from(other.buffer, other.byteOffset, other.byteLength),
+      ) !== 0
+    ) {
+      changed.push(name);
+    }
+  }
+  return changed;
+}
+
+/** Runs a failing call and checks both its errno and that the machine did not change. */
+export function expectUnchanged(machine: Machine, call: () => number): number {
+  const before = snapshot(machine);
+  const ret = call();
+  const changed = changedRegions(before, snapshot(machine));
+  if (changed.length > 0) throw new Error(`call returned ${ret} and changed ${changed.join(', ')}`);
+  return ret;
+}
+
+export const JOBS = new URL('./jobs.ts', import.meta.url).href;
