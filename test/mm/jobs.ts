@@ -1,6 +1,14 @@
 // Jobs that test workers run on simulated CPUs (see src/workers/cpu_worker.ts).
 
-import { MADV_DONTNEED, MAP_FIXED, type Machine, SigSegv } from '../../src/index.js';
+import {
+  MADV_DONTNEED,
+  MAP_FIXED,
+  type Machine,
+  OutOfMemoryError,
+  SigBus,
+  SigSegv,
+  type Thread,
+} from '../../src/index.js';
 
 const PAGE = 4096;
 
@@ -112,4 +120,128 @@ export function mapUnmapLoop(
   }
   Atomics.store(a.control, 1, 1);
   return rounds;
+}
+
+export interface VolatileRoundsArgs extends Region {
+  policy: 'vrange' | 'vma';
+  durationMs: number;
+  control: Int32Array;
+  cpus: number;
+}
+
+export interface VolatileRoundsResult {
+  rounds: number;
+  purgedRounds: number;
+  sigbus: number;
+  oom: number;
+  violations: string[];
+}
+
+/**
+ * Rounds of: fill with a round pattern -> mark volatile -> read a few pages (old data or SIGBUS) ->
+ * un-mark -> check. Whenever un-marking says "not purged" every byte must be intact; a SIGBUS while
+ * volatile means un-marking must say "purged"; after un-marking nothing may SIGBUS, and each page is
+ * either intact or zero.
+ */
+export function volatileRounds(machine: Machine, cpu: number, a: VolatileRoundsArgs): VolatileRoundsResult {
+  const t = machine.process(a.pid).thread(cpu);
+  const length = a.pages * PAGE;
+  const mark = () => (a.policy === 'vrange' ? t.vrange(a.addr, length, 0, 0) : t.mvolatile(a.addr, length));
+  const unmark = () =>
+    a.policy === 'vrange' ? t.vrange(a.addr, length, 1, 0) : t.mnovolatile(a.addr, length);
+  const result: VolatileRoundsResult = { rounds: 0, purgedRounds: 0, sigbus: 0, oom: 0, violations: [] };
+  const fail = (what: string) => {
+    if (result.violations.length < 10) result.violations.push(`cpu ${cpu} round ${result.rounds}: ${what}`);
+  };
+  barrier(a.control, 0, a.cpus);
+  const deadline = performance.now() + a.durationMs;
+  while (performance.now() < deadline) {
+    const pattern = ((result.rounds * 7 + cpu * 31) % 255) + 1;
+    let marked = false;
+    try {
+      t.fill(a.addr, length, pattern);
+      if (mark() !== 0) throw new Error('mark failed');
+      marked = true;
+      // Volatile for a while: every page reads its data, or raises SIGBUS if it was purged.
+      let sawSigbus = false;
+      for (let page = 0; page < a.pages; page++) {
+        try {
+          const word = t.load32(a.addr + page * PAGE);
+          if (word !== ((pattern * 0x01010101) | 0))
+            fail(`volatile page ${page} reads ${word >>> 0} (pattern ${pattern}) without a SIGBUS`);
+        } catch (error) {
+          if (!(error instanceof SigBus)) throw error;
+          sawSigbus = true;
+          result.sigbus++;
+        }
+      }
+      const purged = unmark();
+      marked = false;
+      if (purged !== 0 && purged !== 1) throw new Error(`unmark returned ${purged}`);
+      if (sawSigbus && purged === 0) fail('SIGBUS while volatile, yet un-marking said not purged');
+      if (purged === 1) result.purgedRounds++;
+      checkAfterUnmark(t, a, pattern, purged, fail);
+      result.rounds++;
+    } catch (error) {
+      // Out of memory (the pressure is meant to be severe): this round proves nothing; start over.
+      if (!(error instanceof OutOfMemoryError)) throw error;
+      result.oom++;
+      if (marked) unmark();
+    }
+  }
+  return result;
+}
+
+/** After un-marking, every page is intact, or zero if un-marking reported a purge; never SIGBUS. */
+function checkAfterUnmark(
+  t: Thread,
+  a: Region,
+  pattern: number,
+  purged: number,
+  fail: (what: string) => void,
+): void {
+  for (let page = 0; page < a.pages; page++) {
+    let bytes: Uint8Array;
+    try {
+      bytes = t.read(a.addr + page * PAGE, PAGE);
+    } catch (error) {
+      if (error instanceof SigBus) {
+        fail(`SIGBUS on page ${page} after un-marking`);
+        return;
+      }
+      throw error;
+    }
+    const first = bytes[0];
+    const ok = first === pattern || (purged === 1 && first === 0);
+    if (!ok || !bytes.every((b) => b === first)) {
+      fail(`page ${page} holds ${first} (pattern ${pattern}, un-mark said ${purged})`);
+      return;
+    }
+  }
+}
+
+/** Keeps `pages` pages of its own touched, dropping and re-touching 1/32 of them a round, for durationMs. */
+export function pressure(
+  machine: Machine,
+  cpu: number,
+  a: Region & { durationMs: number; control: Int32Array; cpus: number },
+): { touches: number; oom: number } {
+  const t = machine.process(a.pid).thread(cpu);
+  barrier(a.control, 0, a.cpus);
+  const deadline = performance.now() + a.durationMs;
+  let touches = 0;
+  let oom = 0;
+  const slice = Math.max(1, Math.floor(a.pages / 32));
+  for (let round = 0; performance.now() < deadline; round++) {
+    const first = (round % 32) * slice;
+    try {
+      for (let page = 0; page < a.pages; page++) t.store32(a.addr + page * PAGE, round);
+      touches += a.pages;
+    } catch (error) {
+      if (!(error instanceof OutOfMemoryError)) throw error;
+      oom++;
+    }
+    t.madvise(a.addr + first * PAGE, slice * PAGE, MADV_DONTNEED);
+  }
+  return { touches, oom };
 }
