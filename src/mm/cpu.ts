@@ -5,6 +5,7 @@
 import { CPU_PRIVATE, CPU_SHOOTDOWN, LOCK_CPU, PTES_PER_PTL } from '../layout/layout.js';
 import { CPU_OFFLINE, CPU_ONLINE, type LockCpu, reapDeadCpu } from '../locks/index.js';
 import { type Kernel, NO_MM } from './kernel.js';
+import { MmuGather } from './mmu_gather.js';
 
 export class Cpu {
   readonly lock: LockCpu;
@@ -32,6 +33,9 @@ export class Cpu {
   readonly shootTargets: Int32Array;
   /** Scratch for MADV_FREE: the frames of one page-table block. */
   readonly lazyfreeBatch = new Int32Array(PTES_PER_PTL);
+  /** This CPU's mmu_gather (a CPU runs one unmapping path at a time; reclaim has its own). */
+  readonly gather: MmuGather;
+  readonly reclaimGather: MmuGather;
 
   constructor(
     readonly k: Kernel,
@@ -49,6 +53,8 @@ export class Cpu {
     this.vmFirst = k.vmstatIndex(id, 0);
     this.rssFirst = k.rssWord(id, 0);
     this.shootTargets = new Int32Array(2 * k.geometry.cpuSlots);
+    this.gather = new MmuGather(this);
+    this.reclaimGather = new MmuGather(this);
     // Resume the handshake where the last thread running this CPU left it.
     this.flushAck = Atomics.load(this.i32, this.flushAckWord);
     this.tlbMm = this.i32[this.tlbMmWord];

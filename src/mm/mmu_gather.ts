@@ -3,7 +3,7 @@
 // freed while a CPU may still reach it through a stale TLB entry.
 
 import type { Cpu } from './cpu.js';
-import { freePage, freePagesToZone } from './page_alloc.js';
+import { freePages, freePagesToZone } from './page_alloc.js';
 import { flushTlbMm } from './tlb.js';
 
 /** Frames gathered before a forced flush (Linux: one batch page of pointers, ~500). */
@@ -12,15 +12,19 @@ export const GATHER_MAX = 512;
 export class MmuGather {
   readonly frames = new Int32Array(GATHER_MAX);
   count = 0;
-  /** Flushes done, for callers that account them. */
-  flushes = 0;
+  mm = -1;
+  /** Free straight to the zone (reclaim) rather than to this CPU's list. */
+  toZone = false;
 
-  constructor(
-    readonly cpu: Cpu,
-    readonly mm: number,
-    /** Free straight to the zone (reclaim) rather than to this CPU's list. */
-    readonly toZone: boolean,
-  ) {}
+  constructor(readonly cpu: Cpu) {}
+
+  /** tlb_gather_mmu: starts a batch for mm. The gather must be empty. */
+  begin(mm: number, toZone: boolean): this {
+    if (this.count !== 0) throw new Error(`mmu_gather: begin with ${this.count} frames still gathered`);
+    this.mm = mm;
+    this.toZone = toZone;
+    return this;
+  }
 
   get full(): boolean {
     return this.count === GATHER_MAX;
@@ -36,12 +40,8 @@ export class MmuGather {
   flush(): void {
     if (this.count === 0) return;
     flushTlbMm(this.cpu, this.mm);
-    this.flushes++;
-    if (this.toZone) {
-      freePagesToZone(this.cpu, this.frames, this.count);
-    } else {
-      for (let i = 0; i < this.count; i++) freePage(this.cpu, this.frames[i]);
-    }
+    if (this.toZone) freePagesToZone(this.cpu, this.frames, this.count);
+    else freePages(this.cpu, this.frames, this.count);
     this.count = 0;
   }
 }

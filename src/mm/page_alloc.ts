@@ -146,18 +146,31 @@ function retire(k: Kernel, frame: number): void {
   i32[k.pageWord(frame, PAGE.gen)] = (i32[k.pageWord(frame, PAGE.gen)] + 1) | 0;
 }
 
-/** Frees one frame to this CPU's list; a list above pcpHigh gives a batch back to the zone. */
+const single = new Int32Array(1);
+
+/** Frees one frame to this CPU's list. */
 export function freePage(cpu: Cpu, frame: number): void {
+  single[0] = frame;
+  freePages(cpu, single, 1);
+}
+
+/**
+ * free_unref_page_list: frees frames to this CPU's list under one pcp-lock acquisition; a list
+ * above pcpHigh gives batches back to the zone.
+ */
+export function freePages(cpu: Cpu, frames: Int32Array, count: number): void {
+  if (count === 0) return;
   const k = cpu.k;
-  retire(k, frame);
+  for (let i = 0; i < count; i++) retire(k, frames[i]);
   const pcp = k.pcpLocks[cpu.id];
+  const countWord = k.privWord(cpu.id, CPU_PRIVATE.pcpCount);
   pcp.lock(cpu.lock);
-  pcpPush(k, cpu.id, frame);
-  if (k.i32[k.privWord(cpu.id, CPU_PRIVATE.pcpCount)] > k.config.pcpHigh) {
-    drainPcp(cpu, cpu.id, k.config.pcpBatch);
+  for (let i = 0; i < count; i++) {
+    pcpPush(k, cpu.id, frames[i]);
+    if (k.i32[countWord] > k.config.pcpHigh) drainPcp(cpu, cpu.id, k.config.pcpBatch);
   }
   pcp.unlock(cpu.lock);
-  cpu.count(VM.pgfree);
+  cpu.count(VM.pgfree, count);
 }
 
 /** Frees frames straight to the zone under one zone-lock acquisition (reclaim's batches). */

@@ -16,7 +16,7 @@ import type { Cpu } from './cpu.js';
 import type { Kernel } from './kernel.js';
 import { MM_LIVE } from './kernel.js';
 import { LruList } from './lru.js';
-import { MmuGather } from './mmu_gather.js';
+import type { MmuGather } from './mmu_gather.js';
 import { PG_LAZYFREE, zoneFree } from './page_alloc.js';
 import { walkPtes } from './pagewalk.js';
 import { PTE_DIRTY, PTE_NONE, PTE_PRESENT, PTE_PURGED, pteFrame } from './pgtable.js';
@@ -79,7 +79,7 @@ function countDiscard(cpu: Cpu, pages: number, direct: boolean): void {
 function discardRange(cpu: Cpu, mm: number, start: number, end: number, max: number): [number, number] {
   const k = cpu.k;
   const i32 = k.i32;
-  const tlb = new MmuGather(cpu, mm, true);
+  const tlb = cpu.reclaimGather.begin(mm, true);
   let scanned = 0;
   let discarded = 0;
   for (let vpn = start; vpn < end && discarded < max; ) {
@@ -170,10 +170,7 @@ function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
     i32[k.pageWord(frame, PAGE.flags)] &= ~PG_LAZYFREE;
     k.lazyfreeLruLock.unlock(cpu.lock);
 
-    if (gather !== null && gather.mm !== mm) {
-      gather.flush();
-      gather = null;
-    }
+    if (gather !== null && gather.mm !== mm) gather.flush();
     const ptl = k.ptl(mm, vpn);
     ptl.lock(cpu.lock);
     const word = k.pteWord(mm, vpn);
@@ -185,7 +182,7 @@ function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
     // lands first (and we keep the page) or faults on the cleared PTE.
     if (same && (pte & PTE_DIRTY) === 0 && Atomics.compareExchange(i32, word, pte, PTE_NONE) === pte) {
       cpu.rssAdd(mm, -1);
-      gather ??= new MmuGather(cpu, mm, true);
+      if (gather === null || gather.count === 0) gather = cpu.reclaimGather.begin(mm, true);
       gather.add(frame);
       reclaimed++;
     }

@@ -220,28 +220,35 @@ function checkAfterUnmark(
   }
 }
 
-/** Keeps `pages` pages of its own touched, dropping and re-touching 1/32 of them a round, for durationMs. */
+/**
+ * Touches `pages` pages of its own first (so that memory is short before anyone starts), then keeps
+ * dropping and re-touching 1/32 of them a round, for durationMs.
+ */
 export function pressure(
   machine: Machine,
   cpu: number,
   a: Region & { durationMs: number; control: Int32Array; cpus: number },
 ): { touches: number; oom: number } {
   const t = machine.process(a.pid).thread(cpu);
-  barrier(a.control, 0, a.cpus);
-  const deadline = performance.now() + a.durationMs;
   let touches = 0;
   let oom = 0;
-  const slice = Math.max(1, Math.floor(a.pages / 32));
-  for (let round = 0; performance.now() < deadline; round++) {
-    const first = (round % 32) * slice;
+  const touch = (first: number, count: number, value: number) => {
     try {
-      for (let page = 0; page < a.pages; page++) t.store32(a.addr + page * PAGE, round);
-      touches += a.pages;
+      for (let page = first; page < first + count; page++) t.store32(a.addr + page * PAGE, value);
+      touches += count;
     } catch (error) {
       if (!(error instanceof OutOfMemoryError)) throw error;
       oom++;
     }
+  };
+  touch(0, a.pages, 1);
+  barrier(a.control, 0, a.cpus);
+  const deadline = performance.now() + a.durationMs;
+  const slice = Math.max(1, Math.floor(a.pages / 32));
+  for (let round = 0; performance.now() < deadline; round++) {
+    const first = (round % 32) * slice;
     t.madvise(a.addr + first * PAGE, slice * PAGE, MADV_DONTNEED);
+    touch(first, slice, round);
   }
   return { touches, oom };
 }
