@@ -4,11 +4,13 @@
 
 import os from 'node:os';
 import type { LockStatRow } from '../locks/index.js';
+import { defaultWatermarks } from '../mm/config.js';
 import { Machine } from '../mm/machine.js';
 import { kswapdStop } from '../mm/vmscan.js';
 import { vmstatDelta } from '../mm/vmstat.js';
 import { CpuPool } from '../workers/cpus.js';
 import {
+  CONTROL,
   type EbizzyCpuArgs,
   type EbizzyThreadResult,
   type EbizzyThreadSpec,
@@ -57,6 +59,21 @@ export function busyCpus(config: RunConfig): number {
   return config.cpus + (config.pressureMiB > 0 ? 1 : 0);
 }
 
+/**
+ * Watermarks for a run: Linux's min, and low/high raised (as vm.watermark_scale_factor does) so that
+ * the gap between min and low holds one copy buffer per ebizzy thread plus some slack. The pressure
+ * process keeps free memory near low, so kswapd keeps reclaiming while every thread can still
+ * re-fault its buffer after a purge without running the machine out of memory.
+ */
+export function experimentWatermarks(config: RunConfig): { min: number; low: number; high: number } {
+  const frames = config.memoryMiB * 256;
+  const { min } = defaultWatermarks(frames);
+  const copyPages = Math.ceil(config.ebizzy.chunkSize / 4096);
+  const threads = config.processes * config.ebizzy.threads;
+  const low = Math.min(min + threads * copyPages + 128, Math.floor(frames / 4));
+  return { min, low, high: Math.min(low + 128, Math.floor(frames / 3)) };
+}
+
 export function checkRunConfig(config: RunConfig): void {
   const e = config.ebizzy;
   const positive: [string, number][] = [
@@ -86,6 +103,15 @@ export function checkRunConfig(config: RunConfig): void {
     throw new RangeError('-m (always mmap) and -M (never mmap) exclude each other');
 }
 
+/** A CPU's error, with what the user can do about an out-of-memory. */
+function runFailure(error: unknown, config: RunConfig): Error {
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  if (/out of memory/.test(message)) {
+    return new Error(`${message} — the run needs more memory: raise --memory (${config.memoryMiB} MiB) or lower --pressure (${config.pressureMiB} MiB)`);
+  }
+  return error instanceof Error ? error : new Error(message);
+}
+
 export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promise<RunResult> {
   checkRunConfig(config);
   const pressure = config.pressureMiB > 0;
@@ -95,6 +121,7 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
     cpus: machineCpus,
     maxProcesses: config.processes + 2,
     vaMiB: 1024,
+    watermarks: experimentWatermarks(config),
   });
   const kswapdCpu = machineCpus;
   const pressureCpu = config.cpus;
@@ -137,26 +164,32 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
       pid: hogPid,
       mib: config.pressureMiB,
       control: controller.control,
-      slices: 16,
     };
     const hog = pressure
       ? pool.run<PressureResult>(pressureCpu, jobModule('pressure'), 'pressure', pressureArgs)
       : null;
 
+    // A CPU that fails ends the run early; its error is reported once everything has stopped.
+    let failed: unknown = null;
+    for (const job of [...cpuJobs, ...(hog ? [hog] : []), kswapd]) {
+      job.catch((error: unknown) => {
+        failed ??= error;
+        Atomics.store(controller.control, CONTROL.stop, 1);
+      });
+    }
     await controller.start(cpuJobs.length + (pressure ? 1 : 0));
     const before = machine.vmstat();
     const progressMs = hooks.progressMs ?? 250;
     const endMs = performance.now() + config.ebizzy.seconds * 1000;
-    while (performance.now() < endMs) {
+    while (performance.now() < endMs && failed === null) {
       await new Promise((resolve) =>
         setTimeout(resolve, Math.min(progressMs, Math.max(0, endMs - performance.now()))),
       );
       if (hooks.onProgress) hooks.onProgress(await controller.snapshot());
     }
     const elapsedSeconds = await controller.stop();
-    const settled = await Promise.allSettled([...cpuJobs, ...(hog ? [hog] : [])]);
-    const failure = settled.find((s) => s.status === 'rejected');
-    if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
+    await Promise.allSettled([...cpuJobs, ...(hog ? [hog] : [])]);
+    if (failed !== null) throw runFailure(failed, config);
     const perThreadResults = (await Promise.all(cpuJobs)).flat().sort((a, b) => a.index - b.index);
     const after = machine.vmstat();
     const lockStat = machine.lockStat().filter((row) => LOCKS_THAT_MATTER.includes(row.name));

@@ -13,6 +13,7 @@ import { type LockStatRow, lockdepReports, readLockStat } from '../locks/index.j
 import type { MachineConfig, MachineConfigInput } from './config.js';
 import { Cpu } from './cpu.js';
 import { Kernel, type MachineHandle } from './kernel.js';
+import { zoneFree } from './page_alloc.js';
 import { exitMm, livePids, mmAlloc, mmOfPid } from './process.js';
 import { procfsRead, readVmstat } from './procfs.js';
 import { Thread } from './thread.js';
@@ -78,6 +79,11 @@ export class Machine {
 
   vmstat(): Vmstat {
     return readVmstat(this.kernel);
+  }
+
+  /** Free pages in the zone (MemFree without the per-CPU lists): cheap, for load generators. */
+  freePages(): number {
+    return zoneFree(this.kernel);
   }
 
   lockStat(): LockStatRow[] {

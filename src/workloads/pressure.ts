@@ -1,6 +1,9 @@
-// Background memory pressure: a process that maps a share of memory, touches all of it, and keeps
-// touching it — dropping and re-faulting a slice at a time — so that allocations keep reclaim busy
-// and reclaim must purge other processes' volatile (or lazily freed) pages.
+// Background memory pressure: a process that grows until free memory is down to the low watermark
+// and holds it there — re-faulting a slice of its memory every round, shrinking when memory runs
+// out, growing back when it frees up — like a balloon. kswapd then stays busy and allocations keep
+// dipping into reclaim, which must purge other processes' volatile (or lazily freed) pages, while
+// nothing here drives the machine out of memory on purpose. It watches free memory the way a user
+// process would, through a /proc/meminfo-style read (machine.freePages()).
 
 import type { Machine } from '../mm/machine.js';
 import { OutOfMemoryError } from '../mm/signals.js';
@@ -8,61 +11,81 @@ import { MADV_DONTNEED } from '../mm/uapi.js';
 import { CONTROL } from './ebizzy.js';
 
 const PAGE = 4096;
+/** Pages grown, shrunk or re-faulted per round (256 KiB). */
+const SLICE_PAGES = 64;
 
 export interface PressureArgs {
   pid: number;
+  /** The most the process may hold. */
   mib: number;
   control: Int32Array;
-  /** Slices the region is cycled in (1/slices of it dropped and re-faulted per round). */
-  slices: number;
 }
 
 export interface PressureResult {
-  pagesTouched: number;
+  /** Resident pages at the end, and the most it held. */
+  residentPages: number;
+  peakPages: number;
   rounds: number;
-  /** Touches that found no memory (nothing left to reclaim at that moment). */
+  pagesFaulted: number;
+  /** Touches that found no memory (it shrank after each). */
   oom: number;
 }
 
-function touch(
-  machine: Machine,
-  cpu: number,
-  pid: number,
-  addr: number,
-  pages: number,
-  value: number,
-): boolean {
-  const t = machine.process(pid).thread(cpu);
-  try {
-    t.inUser(() => {
-      for (let page = 0; page < pages; page++) t.store32(addr + page * PAGE, value);
-    });
-    return true;
-  } catch (error) {
-    if (error instanceof OutOfMemoryError) return false;
-    throw error;
-  }
-}
-
-/** Job: touch everything, say ready, then cycle slices until the controller says stop. */
+/** Job: grow to the target, say ready, then hold the pressure until the controller says stop. */
 export function pressure(machine: Machine, cpu: number, a: PressureArgs): PressureResult {
   const t = machine.process(a.pid).thread(cpu);
-  const pages = Math.floor((a.mib * 1024 * 1024) / PAGE);
-  const addr = t.mmap(pages * PAGE);
+  const maxPages = Math.floor((a.mib * 1024 * 1024) / PAGE);
+  const addr = t.mmap(maxPages * PAGE);
   if (addr < 0) throw new Error(`pressure: mmap of ${a.mib} MiB failed (${addr})`);
-  const result: PressureResult = { pagesTouched: 0, rounds: 0, oom: 0 };
-  if (touch(machine, cpu, a.pid, addr, pages, 1)) result.pagesTouched += pages;
-  else result.oom++;
-  Atomics.add(a.control, CONTROL.ready, 1);
-  Atomics.notify(a.control, CONTROL.ready);
-  const slice = Math.max(1, Math.floor(pages / a.slices));
+  const target = machine.config.watermarks.low;
+  const result: PressureResult = { residentPages: 0, peakPages: 0, rounds: 0, pagesFaulted: 0, oom: 0 };
+  let cursor = 0;
+  const touch = (first: number, count: number): boolean => {
+    try {
+      t.inUser(() => {
+        for (let page = first; page < first + count; page++) t.store32(addr + page * PAGE, result.rounds);
+      });
+      result.pagesFaulted += count;
+      return true;
+    } catch (error) {
+      if (!(error instanceof OutOfMemoryError)) throw error;
+      result.oom++;
+      return false;
+    }
+  };
+  const drop = (first: number, count: number) => t.madvise(addr + first * PAGE, count * PAGE, MADV_DONTNEED);
+  const shrink = () => {
+    const count = Math.min(SLICE_PAGES, result.residentPages);
+    drop(result.residentPages - count, count);
+    result.residentPages -= count;
+  };
+  let ready = false;
   while (Atomics.load(a.control, CONTROL.stop) === 0) {
-    const first = (result.rounds % a.slices) * slice;
-    const count = Math.min(slice, pages - first);
-    t.madvise(addr + first * PAGE, count * PAGE, MADV_DONTNEED);
-    if (touch(machine, cpu, a.pid, addr + first * PAGE, count, result.rounds)) result.pagesTouched += count;
-    else result.oom++;
+    const free = machine.freePages();
+    const room = maxPages - result.residentPages;
+    if (free > target + SLICE_PAGES && room > 0) {
+      const count = Math.min(SLICE_PAGES, room);
+      if (touch(result.residentPages, count)) result.residentPages += count;
+      else shrink();
+    } else if (free + SLICE_PAGES < target && result.residentPages > 0) {
+      shrink();
+    } else if (result.residentPages >= SLICE_PAGES) {
+      // Hold: re-fault one slice, so that allocations keep meeting the watermark.
+      cursor = (cursor + SLICE_PAGES) % (result.residentPages - (result.residentPages % SLICE_PAGES));
+      drop(cursor, SLICE_PAGES);
+      if (!touch(cursor, SLICE_PAGES)) shrink();
+    }
+    result.peakPages = Math.max(result.peakPages, result.residentPages);
     result.rounds++;
+    if (!ready && (free <= target + SLICE_PAGES || room === 0)) {
+      ready = true;
+      Atomics.add(a.control, CONTROL.ready, 1);
+      Atomics.notify(a.control, CONTROL.ready);
+    }
+  }
+  if (!ready) {
+    Atomics.add(a.control, CONTROL.ready, 1);
+    Atomics.notify(a.control, CONTROL.ready);
   }
   return result;
 }

@@ -1,0 +1,347 @@
+// The vrange-lab commands: ebizzy (one run), compare (every policy, without and with pressure),
+// sweep (the scalability curve, shardable), merge (join sweep shards).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { renderAscii, renderSvg } from '../experiment/charts.js';
+import { REAL_KERNEL, SEED_RESULTS, seedRatio } from '../experiment/reference.js';
+import { formatNumber, hostLine, renderRun, textTable, toCsv } from '../experiment/report.js';
+import { busyCpus, checkRunConfig, runEbizzy } from '../experiment/runner.js';
+import {
+  mergeSweeps,
+  missingPoints,
+  parseShard,
+  pointConfig,
+  readSweepFile,
+  SWEEP_FORMAT,
+  type SweepFile,
+  shardPoints,
+  sortResults,
+  sweepPoints,
+} from '../experiment/sweep.js';
+import type { PurgePolicy, RunConfig, RunResult } from '../experiment/types.js';
+import { addEbizzyOptions, type EbizzyCliOptions, runConfigFrom } from './ebizzy_options.js';
+import { integer, integerList, policy, policyList } from './options.js';
+import { progress } from './progress.js';
+
+function writeOut(dir: string, files: Record<string, string>): string[] {
+  mkdirSync(dir, { recursive: true });
+  return Object.entries(files).map(([name, text]) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  });
+}
+
+/** Runs configs one after another with one progress bar over all of them. */
+async function runAll(configs: RunConfig[], label: string): Promise<RunResult[]> {
+  for (const config of configs) checkRunConfig(config);
+  const total = configs.reduce((s, c) => s + c.ebizzy.seconds, 0);
+  const bar = progress(total, label);
+  const results: RunResult[] = [];
+  let done = 0;
+  try {
+    for (const [i, config] of configs.entries()) {
+      const status = `${i + 1}/${configs.length} ${config.policy} t=${config.ebizzy.threads}${config.pressureMiB > 0 ? ` p=${config.pressureMiB}` : ''}`;
+      results.push(
+        await runEbizzy(config, {
+          onProgress: (s) =>
+            bar.update(
+              done + s.elapsedSeconds,
+              `${status} ${formatNumber(s.records / Math.max(s.elapsedSeconds, 1e-9))} rec/s`,
+            ),
+        }),
+      );
+      done += config.ebizzy.seconds;
+      bar.update(done, status);
+    }
+  } finally {
+    bar.stop();
+  }
+  return results;
+}
+
+export function ebizzyCommand(): Command {
+  return addEbizzyOptions(
+    new Command('ebizzy')
+      .description('one ebizzy run on the simulated machine: records/s, vmstat deltas, lock_stat')
+      .option('--policy <policy>', 'purge policy: dontneed, vma, vrange, madv_free, none', policy, 'vrange')
+      .option(
+        '--pressure <MiB>',
+        'background memory pressure (a process keeping this much touched)',
+        integer(0, 3071),
+        0,
+      )
+      .option('--json', 'print the result as JSON', false)
+      .option('--no-validate', 'skip the whole-machine validation after the run'),
+  ).action(async (o: EbizzyCliOptions & { json: boolean; validate: boolean }) => {
+    const config = runConfigFrom(o);
+    checkRunConfig(config);
+    const bar = progress(config.ebizzy.seconds, 'ebizzy');
+    let result: RunResult;
+    try {
+      result = await runEbizzy(config, {
+        validate: o.validate,
+        onProgress: (s) =>
+          bar.update(s.elapsedSeconds, `${formatNumber(s.records / Math.max(s.elapsedSeconds, 1e-9))} rec/s`),
+      });
+    } finally {
+      bar.stop();
+    }
+    console.log(o.json ? JSON.stringify(result, null, 2) : renderRun(result));
+  });
+}
+
+/**
+ * compare and sweep: short runs on a 64 MiB machine, the allocator purging on every free (as the
+ * real-kernel reference measurement: jemalloc 5.3 with immediate purging).
+ */
+export const COMPARE_DEFAULTS = { seconds: 4, memoryMiB: 64, lgDirtyMult: -1 };
+
+export interface CompareRow {
+  policy: PurgePolicy;
+  threads: number;
+  plain: RunResult;
+  pressured: RunResult | null;
+}
+
+export function renderCompare(rows: CompareRow[], pressureMiB: number): string {
+  const out: string[] = [];
+  const threadCounts = [...new Set(rows.map((r) => r.threads))];
+  for (const threads of threadCounts) {
+    const group = rows.filter((r) => r.threads === threads);
+    const base = group.find((r) => r.policy === 'dontneed');
+    const ratio = (value: number, of: number | undefined) =>
+      of === undefined || of === 0 ? '-' : `x${(value / of).toFixed(2)}`;
+    const sample = group[0].pressured ?? group[0].plain;
+    out.push(
+      `ebizzy, ${threads} thread(s) on ${threads} simulated CPU(s), ${sample.config.ebizzy.seconds} s per run, ${sample.config.memoryMiB} MiB memory, lg_dirty_mult ${sample.config.lgDirtyMult}`,
+      hostLine(
+        sample.host,
+        busyCpus(sample.config) + (pressureMiB > 0 ? 1 : 0) > sample.host.cores,
+        busyCpus(sample.config),
+      ),
+      textTable(
+        [
+          'policy',
+          'records/s',
+          'vs dontneed',
+          `records/s, pressure ${pressureMiB} MiB`,
+          'vs dontneed',
+          'purged pages',
+          'shootdowns/rec',
+        ],
+        group.map((r) => [
+          r.policy,
+          formatNumber(r.plain.recordsPerSecond),
+          ratio(r.plain.recordsPerSecond, base?.plain.recordsPerSecond),
+          r.pressured ? formatNumber(r.pressured.recordsPerSecond) : '-',
+          r.pressured ? ratio(r.pressured.recordsPerSecond, base?.pressured?.recordsPerSecond) : '-',
+          r.pressured ? formatNumber(r.pressured.purgedPages) : '-',
+          formatNumber(r.plain.vmstat.nr_tlb_remote_flush / Math.max(r.plain.records, 1), 2),
+        ]),
+      ),
+      '',
+    );
+  }
+  out.push(
+    `reference (not measured by this tool): ${REAL_KERNEL.source}: dontneed ${formatNumber(REAL_KERNEL.oneThread.dontneed)} / madv_free ${formatNumber(REAL_KERNEL.oneThread.madv_free)} records/s at 1 thread (x${(REAL_KERNEL.oneThread.madv_free / REAL_KERNEL.oneThread.dontneed).toFixed(2)}), ` +
+      `${formatNumber(REAL_KERNEL.twoThreads.dontneed)} / ${formatNumber(REAL_KERNEL.twoThreads.madv_free)} at 2 threads; ${SEED_RESULTS.source}: vrange x${seedRatio(false).toFixed(2)} of dontneed, x${seedRatio(true).toFixed(2)} with pressure.`,
+  );
+  return out.join('\n');
+}
+
+export function compareCommand(): Command {
+  return addEbizzyOptions(
+    new Command('compare')
+      .description(
+        'every purge policy side by side, without and with memory pressure, with the ratio to dontneed',
+      )
+      .option('--policies <list>', 'policies to compare', policyList, [
+        'dontneed',
+        'vma',
+        'vrange',
+        'madv_free',
+        'none',
+      ] as PurgePolicy[])
+      .option(
+        '--thread-counts <list>',
+        'thread counts (one simulated CPU per thread)',
+        integerList(1, 256),
+        [1],
+      )
+      .option('--pressure <MiB>', 'memory pressure for the second column: the most the pressure process may hold (0: skip it)', integer(0, 3071), 56)
+      .option('--json', 'print the results as JSON', false)
+      .option('--out <dir>', 'also write compare.json and compare.csv there'),
+    COMPARE_DEFAULTS,
+  ).action(
+    async (
+      o: EbizzyCliOptions & {
+        policies: PurgePolicy[];
+        threadCounts: number[];
+        pressure: number;
+        json: boolean;
+        out?: string;
+      },
+    ) => {
+      const base = runConfigFrom({ ...o, pressure: 0 });
+      const configs: RunConfig[] = [];
+      for (const threads of o.threadCounts) {
+        for (const p of o.policies) {
+          for (const pressureMiB of o.pressure > 0 ? [0, o.pressure] : [0]) {
+            configs.push({
+              ...base,
+              policy: p,
+              cpus: threads,
+              pressureMiB,
+              ebizzy: { ...base.ebizzy, threads },
+            });
+          }
+        }
+      }
+      const results = await runAll(configs, 'compare');
+      const rows: CompareRow[] = [];
+      for (const threads of o.threadCounts) {
+        for (const p of o.policies) {
+          const mine = results.filter((r) => r.config.policy === p && r.config.ebizzy.threads === threads);
+          rows.push({
+            policy: p,
+            threads,
+            plain: mine.find((r) => r.config.pressureMiB === 0)!,
+            pressured: mine.find((r) => r.config.pressureMiB > 0) ?? null,
+          });
+        }
+      }
+      if (o.out !== undefined) {
+        const written = writeOut(o.out, {
+          'compare.json': `${JSON.stringify(results, null, 2)}\n`,
+          'compare.csv': toCsv(results),
+          'compare.txt': `${renderCompare(rows, o.pressure)}\n`,
+        });
+        console.error(`written: ${written.join(', ')}`);
+      }
+      console.log(o.json ? JSON.stringify(results, null, 2) : renderCompare(rows, o.pressure));
+    },
+  );
+}
+
+async function writeSweep(dir: string, stem: string, file: SweepFile, title: string): Promise<string[]> {
+  return writeOut(dir, {
+    [`${stem}.json`]: `${JSON.stringify(file, null, 2)}\n`,
+    [`${stem}.csv`]: toCsv(file.results),
+    [`${stem}.svg`]: await renderSvg(file.results, title),
+  });
+}
+
+function sweepTitle(file: SweepFile): string {
+  const host = file.results[0]?.host;
+  return `ebizzy records/s by thread count (${file.base.ebizzy.seconds} s per point, ${file.base.memoryMiB} MiB${host ? `, host ${host.cores} cores` : ''})`;
+}
+
+function sweepSummary(file: SweepFile): string {
+  const missing = missingPoints(file);
+  return [
+    renderAscii(file.results, process.stdout.isTTY === true),
+    '',
+    textTable(
+      [
+        'policy',
+        'threads',
+        'pressure MiB',
+        'records/s',
+        'mmap_sem-W cont.',
+        'vrange_lock cont.',
+        'shootdowns',
+        'note',
+      ],
+      file.results.map((r) => [
+        r.config.policy,
+        String(r.config.ebizzy.threads),
+        String(r.config.pressureMiB),
+        formatNumber(r.recordsPerSecond),
+        formatNumber(r.lockStat.find((x) => x.name === 'mmap_sem-W')?.contentions ?? 0),
+        formatNumber(r.lockStat.find((x) => x.name === 'vrange_lock')?.contentions ?? 0),
+        formatNumber(r.vmstat.nr_tlb_remote_flush),
+        r.oversubscribed ? `oversubscribed (${r.host.cores} cores)` : '',
+      ]),
+    ),
+    missing.length > 0
+      ? `\n${missing.length} of ${file.points.length} points not in this file (other shards).`
+      : '',
+  ].join('\n');
+}
+
+export function sweepCommand(): Command {
+  return addEbizzyOptions(
+    new Command('sweep')
+      .description(
+        'the scalability curve: records/s and lock contention per thread count, as CSV, JSON, SVG and a terminal chart',
+      )
+      .option(
+        '--thread-counts <list>',
+        'thread counts (one simulated CPU per thread)',
+        integerList(1, 256),
+        [1, 2, 4, 8],
+      )
+      .option('--policies <list>', 'policies', policyList, [
+        'dontneed',
+        'vma',
+        'vrange',
+        'madv_free',
+      ] as PurgePolicy[])
+      .option('--pressures <list>', 'memory pressures in MiB (0: none)', integerList(0, 3071), [0])
+      .option(
+        '--shard <i/n>',
+        'run only every n-th point, starting at the i-th (1-based), for a batch scheduler',
+      )
+      .option('--out <dir>', 'directory for sweep.json/.csv/.svg', 'sweep-results')
+      .option('--json', 'print the sweep file as JSON instead of the summary', false),
+    COMPARE_DEFAULTS,
+  ).action(
+    async (
+      o: EbizzyCliOptions & {
+        threadCounts: number[];
+        policies: PurgePolicy[];
+        pressures: number[];
+        shard?: string;
+        out: string;
+        json: boolean;
+      },
+    ) => {
+      const shard = o.shard === undefined ? { index: 1, count: 1 } : parseShard(o.shard);
+      const base = runConfigFrom({ ...o, pressure: 0 });
+      const points = sweepPoints(o.policies, o.threadCounts, o.pressures);
+      const mine = shardPoints(points, shard);
+      const results = await runAll(
+        mine.map((p) => pointConfig(base, p, true)),
+        `sweep ${shard.index}/${shard.count}`,
+      );
+      const file: SweepFile = {
+        format: SWEEP_FORMAT,
+        base,
+        points,
+        shards: [shard],
+        results: sortResults(results),
+      };
+      const stem = shard.count === 1 ? 'sweep' : `sweep.shard-${shard.index}-of-${shard.count}`;
+      const written = await writeSweep(o.out, stem, file, sweepTitle(file));
+      console.error(`written: ${written.join(', ')}`);
+      console.log(o.json ? JSON.stringify(file, null, 2) : sweepSummary(file));
+    },
+  );
+}
+
+export function mergeCommand(): Command {
+  return new Command('merge')
+    .description('join sweep shard files (sweep --shard i/n) into one sweep.json/.csv/.svg')
+    .argument('<files...>', 'sweep JSON files')
+    .option('--out <dir>', 'output directory', 'sweep-results')
+    .option('--json', 'print the merged file as JSON', false)
+    .action(async (files: string[], o: { out: string; json: boolean }) => {
+      const merged = mergeSweeps(files.map(readSweepFile));
+      const written = await writeSweep(o.out, 'sweep', merged, sweepTitle(merged));
+      console.error(`written: ${written.join(', ')}`);
+      console.log(o.json ? JSON.stringify(merged, null, 2) : sweepSummary(merged));
+    });
+}

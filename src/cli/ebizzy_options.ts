@@ -1,0 +1,95 @@
+// ebizzy's own options (LTP ebizzy 0.3's letters and defaults) and the machine options, shared by
+// the commands that run ebizzy.
+
+import type { Command } from 'commander';
+import { defaultRunConfig } from '../experiment/defaults.js';
+import type { RunConfig } from '../experiment/types.js';
+import { bytes, integer, policy, positiveNumber } from './options.js';
+
+/** Defaults a command may change (compare and sweep run many short measurements). */
+export interface EbizzyDefaults {
+  seconds?: number;
+  memoryMiB?: number;
+  lgDirtyMult?: number;
+}
+
+export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}): Command {
+  const base = defaultRunConfig();
+  const d = {
+    ...base,
+    memoryMiB: defaults.memoryMiB ?? base.memoryMiB,
+    lgDirtyMult: defaults.lgDirtyMult ?? base.lgDirtyMult,
+    ebizzy: { ...base.ebizzy, seconds: defaults.seconds ?? base.ebizzy.seconds },
+  };
+  return command
+    .option('-n, --chunks <n>', 'number of memory chunks', integer(1, 1 << 16), d.ebizzy.chunks)
+    .option('-s, --chunk-size <bytes>', 'chunk size in bytes (k/m suffix allowed)', bytes, d.ebizzy.chunkSize)
+    .option('-S, --seconds <s>', 'seconds to run each measurement', positiveNumber, d.ebizzy.seconds)
+    .option('-t, --threads <n>', 'threads per process (default: 2 x CPUs, as ebizzy)', integer(1, 4096))
+    .option('-m, --always-mmap', 'mmap/munmap the copy buffer for every record instead of malloc/free', false)
+    .option('-M, --never-mmap', 'never mmap for allocations (see docs/ebizzy.md)', false)
+    .option('-R, --random-size', 'random copy size instead of the chunk size', false)
+    .option('-p, --mprotect-even', 'mprotect the even chunks read-only', false)
+    .option('-P, --holes', 'one-page holes between chunks (chunks are mmapped)', false)
+    .option('-T, --touch-only', 'touch one byte per page instead of copying and searching', false)
+    .option('-l, --byte-loop', 'copy with a loop (32-bit words) instead of memcpy', false)
+    .option('-z, --linear-search', 'linear search instead of binary search', false)
+    .option('--cpus <n>', 'simulated CPUs for the ebizzy threads', integer(1, 256), d.cpus)
+    .option('--processes <n>', 'simulated processes, each with -t threads', integer(1, 256), d.processes)
+    .option('--memory <MiB>', 'simulated physical memory', integer(8, 3072), d.memoryMiB)
+    .option(
+      '--lg-dirty-mult <n>',
+      'allocator: purge when dirty > active >> n; -1 purges on every free',
+      integer(-1, 30),
+      d.lgDirtyMult,
+    )
+    .option('--seed <n>', "seed of the threads' random generators", integer(0, 0xffffffff), d.seed);
+}
+
+export interface EbizzyCliOptions {
+  chunks: number;
+  chunkSize: number;
+  seconds: number;
+  threads?: number;
+  alwaysMmap: boolean;
+  neverMmap: boolean;
+  randomSize: boolean;
+  mprotectEven: boolean;
+  holes: boolean;
+  touchOnly: boolean;
+  byteLoop: boolean;
+  linearSearch: boolean;
+  cpus: number;
+  processes: number;
+  memory: number;
+  lgDirtyMult: number;
+  seed: number;
+  policy?: string;
+  pressure?: number;
+}
+
+export function runConfigFrom(o: EbizzyCliOptions): RunConfig {
+  return {
+    ebizzy: {
+      chunks: o.chunks,
+      chunkSize: o.chunkSize,
+      seconds: o.seconds,
+      threads: o.threads ?? 2 * o.cpus,
+      alwaysMmap: o.alwaysMmap,
+      neverMmap: o.neverMmap,
+      randomSize: o.randomSize,
+      mprotectEven: o.mprotectEven,
+      holes: o.holes,
+      touchOnly: o.touchOnly,
+      byteLoop: o.byteLoop,
+      linearSearch: o.linearSearch,
+    },
+    policy: o.policy === undefined ? 'vrange' : policy(o.policy),
+    processes: o.processes,
+    cpus: o.cpus,
+    memoryMiB: o.memory,
+    pressureMiB: o.pressure ?? 0,
+    lgDirtyMult: o.lgDirtyMult,
+    seed: o.seed,
+  };
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// vrange-lab: the command line. Bad options end with a one-line reason and a non-zero exit.
+
+import { Command, CommanderError } from 'commander';
+import { compareCommand, ebizzyCommand, mergeCommand, sweepCommand } from './commands.js';
+
+const program = new Command('vrange-lab')
+  .description(
+    'How Linux frees anonymous memory under SMP concurrency: vrange, mvolatile, MADV_DONTNEED and MADV_FREE on a simulated SMP machine',
+  )
+  .showHelpAfterError('(add --help for usage)')
+  .exitOverride();
+
+for (const command of [ebizzyCommand(), compareCommand(), sweepCommand(), mergeCommand()]) {
+  program.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander printed its message (or the help); help and version exit 0.
+    process.exitCode = error.exitCode;
+  } else {
+    console.error(`vrange-lab: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    process.exitCode = 1;
+  }
+}
