@@ -29,8 +29,10 @@ export function protToVmFlags(prot: number): number {
   return ((prot & PROT_READ) !== 0 ? VM_READ : 0) | ((prot & PROT_WRITE) !== 0 ? VM_WRITE | VM_READ : 0);
 }
 
+/** PROT_NONE, PROT_READ, PROT_WRITE or both. Compared as numbers: bitwise operators would look at
+ * the low 32 bits only and let 2^32 + 1 pass as PROT_READ. */
 export function validProt(prot: number): boolean {
-  return Number.isInteger(prot) && (prot & ~(PROT_READ | PROT_WRITE)) === 0;
+  return Number.isInteger(prot) && prot >= 0 && prot <= (PROT_READ | PROT_WRITE);
 }
 
 /** get_unmapped_area, top-down: the highest gap of `pages` pages. -1 when there is none. */
@@ -69,7 +71,7 @@ export function sysMmap(
   cpu.count(VM.syscall_mmap);
   if (!Number.isSafeInteger(length) || length <= 0) return -EINVAL;
   if (!Number.isSafeInteger(addr) || addr < 0) return -EINVAL;
-  if (!validProt(prot) || !Number.isInteger(flags) || (flags & ~MAP_FIXED) !== 0) return -EINVAL;
+  if (!validProt(prot) || (flags !== 0 && flags !== MAP_FIXED)) return -EINVAL;
   const pages = Math.ceil(length / PAGE_SIZE);
   if (pages > k.geometry.vaPages) return -ENOMEM;
   const fixed = (flags & MAP_FIXED) !== 0;
