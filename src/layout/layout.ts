@@ -123,6 +123,76 @@ export function lockDomainRegions(b: LayoutBuilder, cfg: LockDomainConfig): Lock
 }
 
 // ---------------------------------------------------------------------------------------------
+// The deterministic scheduler (sched/scheduler.ts): one run token passed between simulated CPUs.
+// Only the token holder writes SCHED (except the fail words, claimed with a compareExchange), so
+// its words need no read-modify-write atomics; Atomics.store/load on the token orders them.
+
+/** Decisions kept in the trace ring unless the config says otherwise. */
+export const DEFAULT_SCHED_TRACE_ENTRIES = 256;
+/** PCT depth bound: d - 1 change points live in the sched_pct region. */
+export const SCHED_MAX_PCT_DEPTH = 16;
+
+export const SCHED = defineStruct(
+  'sched',
+  [
+    'state', // SCHED_IDLE / SCHED_RUNNING / SCHED_DONE / SCHED_FAILED
+    'token', // CPU allowed to run, or -1
+    'step', // decisions taken; the last one is step
+    'rng', // xorshift32 state (token holder only)
+    'seed',
+    'strategy', // STRATEGY_RANDOM / STRATEGY_PCT
+    'pctDepth',
+    'pctStepEstimate',
+    'pctNextChange', // index of the next unused change point in sched_pct
+    'registered',
+    'active', // registered CPUs that have not finished
+    'parked', // CPUs waiting in enter() for their first turn
+    'idleRounds', // consecutive rounds in which every active CPU waited
+    'hash', // FNV-1a over every decision
+    'maxSteps',
+    'maxIdleRounds',
+    'tokenWaitMs',
+    'failCpu', // -1, or the CPU that stopped the run (claimed with compareExchange)
+    'failReason',
+    'failStep',
+  ],
+  { cacheLine: true },
+);
+
+/** Per CPU; turn is bumped (and notified) by whoever hands this CPU the token. */
+export const SCHED_CPU = defineStruct('sched_cpu', ['active', 'waiting', 'priority', 'parked', 'turn'], {
+  cacheLine: true,
+});
+
+/** One scheduling decision in the trace ring. */
+export const SCHED_DECISION = defineStruct('sched_decision', ['step', 'from', 'to', 'point', 'lock']);
+
+export interface SchedConfig {
+  cpus: number;
+  /** Entries of the trace ring (the last decisions kept for replay reports). */
+  traceEntries: number;
+}
+
+export interface SchedRegions {
+  sched: Region;
+  schedCpus: Region;
+  /** PCT change points (step numbers), SCHED_MAX_PCT_DEPTH words. */
+  schedPct: Region;
+  schedTrace: Region;
+}
+
+export function schedRegions(b: LayoutBuilder, cfg: SchedConfig): SchedRegions {
+  if (!Number.isInteger(cfg.traceEntries) || cfg.traceEntries < 1)
+    throw new Error(`layout: bad sched trace size ${cfg.traceEntries}`);
+  return {
+    sched: b.records('sched', SCHED, 1),
+    schedCpus: b.records('sched_cpus', SCHED_CPU, cfg.cpus),
+    schedPct: b.region('sched_pct', SCHED_MAX_PCT_DEPTH * WORD_BYTES, { cacheLine: false }),
+    schedTrace: b.records('sched_trace', SCHED_DECISION, cfg.traceEntries, { cacheLine: false }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // vrange: interval-tree nodes, one global pool partitioned per mm (see mm/interval_tree.ts).
 
 /** Null node id in every node link. */
@@ -236,9 +306,11 @@ export interface MachineGeometry {
   classCount: number;
   lockdepTextBytes: number;
   vmstatItems: number;
+  /** Deterministic scheduler trace ring entries (DEFAULT_SCHED_TRACE_ENTRIES when absent). */
+  schedTraceEntries?: number;
 }
 
-export interface MachineLayout extends LockDomainRegions {
+export interface MachineLayout extends LockDomainRegions, SchedRegions {
   byteLength: number;
   control: Region;
   zone: Region;
@@ -273,9 +345,14 @@ export function planMachine(g: MachineGeometry): MachineLayout {
     classCount: g.classCount,
     lockdepTextBytes: g.lockdepTextBytes,
   });
+  const sched = schedRegions(b, {
+    cpus: g.cpuSlots,
+    traceEntries: g.schedTraceEntries ?? DEFAULT_SCHED_TRACE_ENTRIES,
+  });
   const ptlsPerMm = Math.ceil(g.vaPages / PTES_PER_PTL);
   const layout: Omit<MachineLayout, 'byteLength'> = {
     ...domain,
+    ...sched,
     control: b.records('control', CONTROL, 1),
     zone: b.records('zone', ZONE, 1),
     zoneLock: b.records('zone_lock', SPINLOCK, 1),
@@ -315,20 +392,26 @@ export function planMachine(g: MachineGeometry): MachineLayout {
 
 export const LAB_LOCK_STRIDE_WORDS = Math.max(MUTEX.STRIDE, SPINLOCK.STRIDE, RWSEM.STRIDE);
 
-export interface LockLabLayout extends LockDomainRegions {
+export interface LockLabLayout extends LockDomainRegions, SchedRegions {
   byteLength: number;
   locks: Region;
   /** Plain words the tests use as data protected by the locks, each on its own line. */
   data: Region;
 }
 
-export function planLockLab(cfg: LockDomainConfig & { lockCount: number; dataWords: number }): LockLabLayout {
+export function planLockLab(
+  cfg: LockDomainConfig & { lockCount: number; dataWords: number; schedTraceEntries?: number },
+): LockLabLayout {
   const b = new LayoutBuilder();
   const domain = lockDomainRegions(b, cfg);
+  const sched = schedRegions(b, {
+    cpus: cfg.cpus,
+    traceEntries: cfg.schedTraceEntries ?? DEFAULT_SCHED_TRACE_ENTRIES,
+  });
   const locks = b.region('locks', cfg.lockCount * LAB_LOCK_STRIDE_WORDS * WORD_BYTES);
   const data = b.region('data', cfg.dataWords * WORD_BYTES);
   const { byteLength } = b.finish();
-  return { ...domain, locks, data, byteLength };
+  return { ...domain, ...sched, locks, data, byteLength };
 }
 
 export function wordIndex(region: Region): number {

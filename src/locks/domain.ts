@@ -23,7 +23,7 @@ export const MODE_READ = 1;
 /** Held-lock flag: taken with a trylock (lockdep adds no dependency for it). */
 export const HELD_TRYLOCK = 1;
 
-/** Points at which a scheduler may interleave CPUs (see setSchedHook). */
+/** Points at which a scheduler may interleave CPUs (sched/scheduler.ts installs one as LockDomain.hook). */
 export const SchedPoint = {
   acquire: 0,
   acquired: 1,
@@ -45,6 +45,11 @@ export interface LockOptions {
   hungTaskTimeoutMs: number;
   /** A queued rwsem waiter at the head for longer than this sets HANDOFF: no more lock stealing. */
   rwsemHandoffMs: number;
+  /**
+   * The same bound counted in waits, used instead of rwsemHandoffMs while a scheduler hook is
+   * installed: a deterministic schedule must not depend on the wall clock.
+   */
+  rwsemHandoffWaits: number;
   /** Sleeping waits are cut into slices this long to notice owner death and the hung-task bound. */
   waitSliceMs: number;
   /** lock_stat recording (on by default, as cheap as a few plain stores). */
@@ -60,6 +65,7 @@ export const DEFAULT_LOCK_OPTIONS: LockOptions = {
   sleepLockSpinLimit: 64,
   hungTaskTimeoutMs: 20_000,
   rwsemHandoffMs: 4,
+  rwsemHandoffWaits: 16,
   waitSliceMs: 50,
   lockStat: true,
   holdSampleShift: 5,

@@ -20,6 +20,8 @@ export interface LockLabConfig {
   dataWords: number;
   options?: Partial<LockOptions>;
   lockdepTextBytes?: number;
+  /** Deterministic scheduler trace ring entries (DEFAULT_SCHED_TRACE_ENTRIES when absent). */
+  schedTraceEntries?: number;
 }
 
 /** What a worker needs to attach: the buffer and the plain-data config. */
@@ -43,6 +45,7 @@ export class LockLab {
       lockdepTextBytes: config.lockdepTextBytes ?? 64 * 1024,
       lockCount: config.locks.length,
       dataWords: config.dataWords,
+      schedTraceEntries: config.schedTraceEntries,
     });
     if (buffer.byteLength !== this.layout.byteLength)
       throw new Error('lock lab: buffer does not match its config');
@@ -68,6 +71,7 @@ export class LockLab {
       lockdepTextBytes: config.lockdepTextBytes ?? 64 * 1024,
       lockCount: config.locks.length,
       dataWords: config.dataWords,
+      schedTraceEntries: config.schedTraceEntries,
     });
     const lab = new LockLab({ buffer: new SharedArrayBuffer(layout.byteLength), config });
     for (const lock of lab.locks) lock.init();

@@ -103,7 +103,7 @@ export class RwSemaphore {
   upRead(cpu: LockCpu): void {
     if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.release, this.word);
     cpu.released(this.word, this.classId, MODE_READ);
-    this.dropReader();
+    this.dropReader(cpu);
   }
 
   // ----- write side ------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ export class RwSemaphore {
     i32[this.ownerWord] = 0;
     if (Atomics.compareExchange(i32, this.countWord, RWSEM_WRITER_LOCKED, 0) === RWSEM_WRITER_LOCKED) return;
     const count = Atomics.and(i32, this.countWord, ~RWSEM_WRITER_LOCKED) & ~RWSEM_WRITER_LOCKED;
-    if ((count & RWSEM_WAITERS) !== 0 && !hasHolders(count)) this.wakeWaiters();
+    if ((count & RWSEM_WAITERS) !== 0 && !hasHolders(count)) this.wakeWaiters(cpu);
   }
 
   /** downgrade_write: the writer becomes a reader without letting a writer in between. */
@@ -146,7 +146,7 @@ export class RwSemaphore {
     const old = Atomics.add(i32, this.countWord, RWSEM_READER_BIAS - RWSEM_WRITER_LOCKED);
     cpu.changeMode(this.word, MODE_READ);
     // Readers queued at the head may now share the lock with us.
-    if ((old & RWSEM_WAITERS) !== 0) this.wakeWaiters();
+    if ((old & RWSEM_WAITERS) !== 0) this.wakeWaiters(cpu);
   }
 
   // ----- queries and asserts ---------------------------------------------------------------------
@@ -192,9 +192,9 @@ export class RwSemaphore {
   }
 
   /** Drops one reader; the last reader out with waiters queued hands the lock on. */
-  private dropReader(): void {
+  private dropReader(cpu: LockCpu): void {
     const count = Atomics.sub(this.dom.i32, this.countWord, RWSEM_READER_BIAS) - RWSEM_READER_BIAS;
-    if ((count & RWSEM_WAITERS) !== 0 && !hasHolders(count)) this.wakeWaiters();
+    if ((count & RWSEM_WAITERS) !== 0 && !hasHolders(count)) this.wakeWaiters(cpu);
   }
 
   private checkDied(cpu: LockCpu, count: number): void {
@@ -204,7 +204,7 @@ export class RwSemaphore {
 
   private readSlow(cpu: LockCpu): void {
     // The fast path's add was speculative: take it back (it may have hidden a free lock from a waker).
-    this.dropReader();
+    this.dropReader(cpu);
     const i32 = this.dom.i32;
     cpu.contended(this.lastCpuWord, this.classId, MODE_READ);
     const startMs = performance.now();
@@ -218,7 +218,7 @@ export class RwSemaphore {
           cpu.waited(this.classId, MODE_READ, performance.now() - startMs, false);
           return;
         }
-        this.dropReader();
+        this.dropReader(cpu);
       }
       if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.wait, this.word);
     }
@@ -261,8 +261,9 @@ export class RwSemaphore {
     cpu.setWaitingOn(this.word, this.classId);
     const sliceMs = Math.min(dom.options.waitSliceMs, dom.options.rwsemHandoffMs);
     let handoffSet = false;
+    let waits = 0;
     try {
-      this.waitLock();
+      this.waitLock(cpu);
       try {
         const tail = i32[this.tailWord];
         if (tail === NO_CPU) i32[this.headWord] = cpu.id;
@@ -280,9 +281,9 @@ export class RwSemaphore {
         if (state === WAITER_GRANTED) break;
         if (mode === MODE_WRITE && this.writerTakeFromQueue(cpu, stateWord)) break;
         this.checkDied(cpu, Atomics.load(i32, this.countWord));
-        if (!handoffSet && performance.now() - startMs > dom.options.rwsemHandoffMs)
-          handoffSet = this.setHandoff(cpu);
+        if (!handoffSet && this.handoffDue(startMs, waits)) handoffSet = this.setHandoff(cpu);
         if (state === WAITER_WAITING) {
+          waits++;
           if (dom.hook?.(cpu.id, SchedPoint.wait, this.word) !== true)
             Atomics.wait(i32, stateWord, state, sliceMs);
         }
@@ -302,7 +303,7 @@ export class RwSemaphore {
   private writerTakeFromQueue(cpu: LockCpu, stateWord: number): boolean {
     const i32 = this.dom.i32;
     if (i32[this.headWord] !== cpu.id) return false;
-    this.waitLock();
+    this.waitLock(cpu);
     try {
       if (i32[this.headWord] !== cpu.id) return false;
       const count = Atomics.load(i32, this.countWord);
@@ -326,9 +327,19 @@ export class RwSemaphore {
     }
   }
 
+  /**
+   * Whether a queued waiter has waited long enough to claim HANDOFF: by the wall clock, or, under a
+   * scheduler hook, by its count of waits (the clock would make a deterministic schedule vary).
+   */
+  private handoffDue(startMs: number, waits: number): boolean {
+    const options = this.dom.options;
+    if (this.dom.hook !== null) return waits > options.rwsemHandoffWaits;
+    return performance.now() - startMs > options.rwsemHandoffMs;
+  }
+
   /** The head waiter, having waited past rwsemHandoffMs, forbids stealing from now on. */
   private setHandoff(cpu: LockCpu): boolean {
-    this.waitLock();
+    this.waitLock(cpu);
     try {
       if (this.dom.i32[this.headWord] !== cpu.id) return false;
       Atomics.or(this.dom.i32, this.countWord, RWSEM_HANDOFF);
@@ -344,8 +355,8 @@ export class RwSemaphore {
     if (rest === NO_CPU) i32[this.tailWord] = NO_CPU;
   }
 
-  private wakeWaiters(): void {
-    this.waitLock();
+  private wakeWaiters(cpu: LockCpu): void {
+    this.waitLock(cpu);
     try {
       this.grant();
     } finally {
@@ -399,14 +410,25 @@ export class RwSemaphore {
     }
   }
 
-  private waitLock(): void {
-    const i32 = this.dom.i32;
+  /**
+   * Takes wait_lock. `cpu` is only for the scheduler hook: under a deterministic scheduler the
+   * holder may be another CPU that is not running, so every spin yields instead of burning the
+   * run token (no scheduling point lies inside wait_lock, so this is a safety net, not a path).
+   */
+  private waitLock(cpu: LockCpu): void {
+    const dom = this.dom;
+    const i32 = dom.i32;
     const ticket = Atomics.add(i32, this.waitNextWord, 1);
     for (let spins = 0; ; spins++) {
       const serving = Atomics.load(i32, this.waitServingWord);
       if (serving === ticket) return;
+      if (dom.hook !== null) {
+        if (dom.hook(cpu.id, SchedPoint.wait, this.word)) continue;
+      } else if (spins <= dom.options.spinLimit) {
+        continue;
+      }
       // Held for a few dozen instructions; sleep briefly if its holder was descheduled.
-      if (spins > this.dom.options.spinLimit) Atomics.wait(i32, this.waitServingWord, serving, 1);
+      Atomics.wait(i32, this.waitServingWord, serving, 1);
     }
   }
 

@@ -12,6 +12,7 @@
 // victim's vrange_lock or PTL is taken; the victim is then re-validated with its generation.
 
 import { KSWAPD, MM, NIL, PAGE, VMA, VRANGE_NODE } from '../layout/layout.js';
+import { SchedPoint } from '../locks/index.js';
 import type { Cpu } from './cpu.js';
 import type { Kernel } from './kernel.js';
 import { MM_LIVE } from './kernel.js';
@@ -250,7 +251,7 @@ export function kswapdRun(cpu: Cpu): void {
   try {
     while (Atomics.load(i32, stop) === 0) {
       if (Atomics.load(i32, wake) === 0) {
-        Atomics.wait(i32, wake, 0, 50);
+        idle(cpu, wake, 50);
         continue;
       }
       cpu.count(VM.pageoutrun);
@@ -263,11 +264,20 @@ export function kswapdRun(cpu: Cpu): void {
       }
       Atomics.store(i32, wake, 0);
       // Nothing reclaimable while still short: sleep until woken again, re-checking now and then.
-      if (!progress && zoneFree(k) < low) Atomics.wait(i32, wake, 0, 10);
+      if (!progress && zoneFree(k) < low) idle(cpu, wake, 10);
     }
   } finally {
     Atomics.store(i32, k.kswapdWord(KSWAPD.running), 0);
   }
+}
+
+/**
+ * kswapd sleeps until woken. Under a deterministic scheduler (a hook is installed) the sleep is a
+ * scheduling point instead: sleeping would keep the run token from the CPUs that must wake it.
+ */
+function idle(cpu: Cpu, wake: number, sliceMs: number): void {
+  const hook = cpu.k.dom.hook;
+  if (hook === null || !hook(cpu.id, SchedPoint.wait, wake)) Atomics.wait(cpu.k.i32, wake, 0, sliceMs);
 }
 
 /** Tells kswapd to return. */

@@ -3,7 +3,8 @@
 // Data words are indices into the lab's data region, chosen by the caller.
 
 import type { AnyLock, LockCpu, LockLab } from '../locks/index.js';
-import { Mutex, RwSemaphore, Spinlock } from '../locks/index.js';
+import { Mutex, RwSemaphore, reapDeadCpu, SchedPoint, Spinlock } from '../locks/index.js';
+import { DeterministicScheduler } from '../sched/index.js';
 
 export type LockMode = 'write' | 'read';
 
@@ -35,8 +36,21 @@ export type LockScenario =
     }
   /** One acquisition and release. */
   | { kind: 'lockOnce'; lock: number; mode: LockMode }
-  /** Takes `outer` then `inner`, releases both. */
-  | { kind: 'nested'; outer: number; inner: number }
+  /** Takes `outer` then `inner`, releases both; `iterations` times (default once). */
+  | { kind: 'nested'; outer: number; inner: number; iterations?: number }
+  /**
+   * Plain read-modify-write of data[counter] under the lock with a scheduling point (an access
+   * boundary) between the read and the write: under the deterministic scheduler the CPU may be
+   * switched out inside its critical section. 'none' takes no lock (the control: updates are lost).
+   */
+  | { kind: 'preemptIncrement'; lock: number; mode: 'write' | 'none'; iterations: number; counter: number }
+  /**
+   * Runs `run` under the deterministic scheduler (sched/): waits for its first turn, installs the
+   * hook, leaves the run at the end. The main thread registers the CPU and calls start(). `run` must
+   * reach a scheduling point wherever it waits for another CPU (readersMeet, hold, stream,
+   * timedAcquire, throughput and pingpong wait outside the hooks and would hold the token).
+   */
+  | { kind: 'scheduled'; run: LockScenario }
   /** downgrade_write, with a check that no writer got in between. */
   | { kind: 'downgrade'; lock: number; counter: number }
   /** Benchmark: lock/unlock pairs in `mode` for durationMs; also trylock and raw-Atomics floors. */
@@ -204,12 +218,31 @@ export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): Sc
     case 'nested': {
       const outer = lab.locks[s.outer];
       const inner = lab.locks[s.inner];
-      acquire(outer, cpu, 'write');
-      acquire(inner, cpu, 'write');
-      release(inner, cpu, 'write');
-      release(outer, cpu, 'write');
-      return done(1);
+      const iterations = s.iterations ?? 1;
+      for (let i = 0; i < iterations; i++) {
+        acquire(outer, cpu, 'write');
+        acquire(inner, cpu, 'write');
+        release(inner, cpu, 'write');
+        release(outer, cpu, 'write');
+      }
+      return done(iterations);
     }
+    case 'preemptIncrement': {
+      const lock = lab.locks[s.lock];
+      // The counter's word in the buffer names the access point in the trace.
+      const counterWord = lab.layout.data.byteOffset / 4 + s.counter;
+      for (let i = 0; i < s.iterations; i++) {
+        if (s.mode === 'write') acquire(lock, cpu, 'write');
+        const value = data[s.counter];
+        const hook = lab.dom.hook;
+        if (hook !== null) hook(cpu.id, SchedPoint.access, counterWord);
+        data[s.counter] = value + 1;
+        if (s.mode === 'write') release(lock, cpu, 'write');
+      }
+      return done(s.iterations);
+    }
+    case 'scheduled':
+      return runScheduled(lab, cpu, s.run);
     case 'downgrade': {
       const lock = lab.rwsem(s.lock);
       lock.downWrite(cpu);
@@ -234,6 +267,24 @@ export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): Sc
       }
       return done(s.rounds);
     }
+  }
+}
+
+/** One CPU's part of a deterministic run (see DeterministicScheduler). */
+function runScheduled(lab: LockLab, cpu: LockCpu, run: LockScenario): ScenarioResult {
+  const sched = new DeterministicScheduler(lab.dom, lab.layout);
+  try {
+    sched.enter(cpu.id);
+    lab.dom.hook = sched.hook;
+    return runLockScenario(lab, cpu, run);
+  } catch (error) {
+    // Reaped while it still holds the token, so the next CPU meets OWNER_DIED at the same step in
+    // every replay (the worker's own reap afterwards finds it done).
+    reapDeadCpu(lab.dom, cpu.id, error instanceof Error ? error.message : String(error));
+    throw error;
+  } finally {
+    lab.dom.hook = null;
+    sched.finish(cpu.id);
   }
 }
 
