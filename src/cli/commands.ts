@@ -171,7 +171,12 @@ export function compareCommand(): Command {
         integerList(1, 256),
         [1],
       )
-      .option('--pressure <MiB>', 'memory pressure for the second column: the most the pressure process may hold (0: skip it)', integer(0, 3071), 56)
+      .option(
+        '--pressure <MiB>',
+        'memory pressure for the second column: the most the pressure process may hold (0: skip it)',
+        integer(0, 3071),
+        56,
+      )
       .option('--json', 'print the results as JSON', false)
       .option('--out <dir>', 'also write compare.json and compare.csv there'),
     COMPARE_DEFAULTS,

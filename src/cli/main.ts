@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { compareCommand, ebizzyCommand, mergeCommand, sweepCommand } from './commands.js';
+import { stressCommand } from './stress_command.js';
 
 const program = new Command('vrange-lab')
   .description(
@@ -11,7 +12,7 @@ const program = new Command('vrange-lab')
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-for (const command of [ebizzyCommand(), compareCommand(), sweepCommand(), mergeCommand()]) {
+for (const command of [ebizzyCommand(), compareCommand(), sweepCommand(), mergeCommand(), stressCommand()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
 }
 

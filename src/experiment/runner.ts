@@ -107,7 +107,9 @@ export function checkRunConfig(config: RunConfig): void {
 function runFailure(error: unknown, config: RunConfig): Error {
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
   if (/out of memory/.test(message)) {
-    return new Error(`${message} — the run needs more memory: raise --memory (${config.memoryMiB} MiB) or lower --pressure (${config.pressureMiB} MiB)`);
+    return new Error(
+      `${message} — the run needs more memory: raise --memory (${config.memoryMiB} MiB) or lower --pressure (${config.pressureMiB} MiB)`,
+    );
   }
   return error instanceof Error ? error : new Error(message);
 }

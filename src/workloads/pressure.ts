@@ -8,6 +8,7 @@
 import type { Machine } from '../mm/machine.js';
 import { OutOfMemoryError } from '../mm/signals.js';
 import { MADV_DONTNEED } from '../mm/uapi.js';
+import { safePoint } from '../stress/job.js';
 import { CONTROL } from './ebizzy.js';
 
 const PAGE = 4096;
@@ -19,6 +20,15 @@ export interface PressureArgs {
   /** The most the process may hold. */
   mib: number;
   control: Int32Array;
+  /** Honour the stress controller's pause requests between rounds. */
+  pausable?: boolean;
+  /**
+   * Re-fault a slice every round while holding (default true). Without it the process only grows
+   * and shrinks, and between rounds it waits `pollMs` — a quieter load that leaves the CPUs to the
+   * threads under test (the stress command's choice).
+   */
+  churn?: boolean;
+  pollMs?: number;
 }
 
 export interface PressureResult {
@@ -60,7 +70,9 @@ export function pressure(machine: Machine, cpu: number, a: PressureArgs): Pressu
     result.residentPages -= count;
   };
   let ready = false;
+  const served = { generation: 0 };
   while (Atomics.load(a.control, CONTROL.stop) === 0) {
+    if (a.pausable) safePoint(a.control, served);
     const free = machine.freePages();
     const room = maxPages - result.residentPages;
     if (free > target + SLICE_PAGES && room > 0) {
@@ -69,6 +81,8 @@ export function pressure(machine: Machine, cpu: number, a: PressureArgs): Pressu
       else shrink();
     } else if (free + SLICE_PAGES < target && result.residentPages > 0) {
       shrink();
+    } else if (a.churn === false) {
+      Atomics.wait(a.control, CONTROL.stop, 0, a.pollMs ?? 1);
     } else if (result.residentPages >= SLICE_PAGES) {
       // Hold: re-fault one slice, so that allocations keep meeting the watermark.
       cursor = (cursor + SLICE_PAGES) % (result.residentPages - (result.residentPages % SLICE_PAGES));

@@ -14,7 +14,9 @@ const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -68,13 +70,39 @@ describe('vrange-lab command line', () => {
 
   it('sweep shards merge into one sweep with CSV and SVG', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vrange-sweep-'));
-    const args = ['sweep', '-S', '0.5', '-n', '2', '-s', '64k', '--memory', '16', '--thread-counts', '1', '--policies', 'dontneed,vrange', '--out', dir];
+    const args = [
+      'sweep',
+      '-S',
+      '0.5',
+      '-n',
+      '2',
+      '-s',
+      '64k',
+      '--memory',
+      '16',
+      '--thread-counts',
+      '1',
+      '--policies',
+      'dontneed,vrange',
+      '--out',
+      dir,
+    ];
     const shards = await Promise.all([cli(...args, '--shard', '1/2'), cli(...args, '--shard', '2/2')]);
     for (const shard of shards) expect(shard.code, shard.stderr).toBe(0);
-    const merged = await cli('merge', join(dir, 'sweep.shard-1-of-2.json'), join(dir, 'sweep.shard-2-of-2.json'), '--out', dir, '--json');
+    const merged = await cli(
+      'merge',
+      join(dir, 'sweep.shard-1-of-2.json'),
+      join(dir, 'sweep.shard-2-of-2.json'),
+      '--out',
+      dir,
+      '--json',
+    );
     expect(merged.code, merged.stderr).toBe(0);
     const file = JSON.parse(merged.stdout);
-    expect(file.results.map((r: { config: { policy: string } }) => r.config.policy).sort()).toEqual(['dontneed', 'vrange']);
+    expect(file.results.map((r: { config: { policy: string } }) => r.config.policy).sort()).toEqual([
+      'dontneed',
+      'vrange',
+    ]);
     expect(readFileSync(join(dir, 'sweep.csv'), 'utf8').split('\n')[0]).toMatch(/^policy,threads,/);
     expect(readFileSync(join(dir, 'sweep.svg'), 'utf8')).toMatch(/^<svg/);
   });

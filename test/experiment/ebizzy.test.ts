@@ -55,11 +55,22 @@ describe('ebizzy', () => {
   it('none: no purge syscalls at all', async () => {
     const result = await runEbizzy(config('none'));
     expect(result.records).toBeGreaterThan(0);
-    expect(result.vmstat.madvise_dontneed + result.vmstat.pglazyfree + result.vmstat.vrange_volatile + result.vmstat.mvolatile).toBe(0);
+    expect(
+      result.vmstat.madvise_dontneed +
+        result.vmstat.pglazyfree +
+        result.vmstat.vrange_volatile +
+        result.vmstat.mvolatile,
+    ).toBe(0);
   });
 
   it('under memory pressure: kswapd is kept busy, ebizzy keeps going, nothing runs out of memory', async () => {
-    const result = await runEbizzy(config('vrange', { memoryMiB: 16, pressureMiB: 15, ebizzy: { ...defaultEbizzy(1), threads: 1, seconds: 1, chunks: 4, chunkSize: 512 * 1024 } }));
+    const result = await runEbizzy(
+      config('vrange', {
+        memoryMiB: 16,
+        pressureMiB: 15,
+        ebizzy: { ...defaultEbizzy(1), threads: 1, seconds: 1, chunks: 4, chunkSize: 512 * 1024 },
+      }),
+    );
     expect(result.records).toBeGreaterThan(0);
     expect(result.vmstat.kswapd_wakeup).toBeGreaterThan(0);
     expect(result.vmstat.oom_kill).toBe(0);
@@ -67,6 +78,8 @@ describe('ebizzy', () => {
 
   it('rejects a bad configuration before starting anything', async () => {
     await expect(runEbizzy(config('vrange', { pressureMiB: 32 }))).rejects.toThrow(/pressure/);
-    await expect(runEbizzy(config('vrange', { ebizzy: { ...defaultEbizzy(1), chunkSize: 100 } }))).rejects.toThrow(/multiple of the 8-byte record/);
+    await expect(
+      runEbizzy(config('vrange', { ebizzy: { ...defaultEbizzy(1), chunkSize: 100 } })),
+    ).rejects.toThrow(/multiple of the 8-byte record/);
   });
 });

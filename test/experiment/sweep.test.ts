@@ -3,13 +3,27 @@
 
 import { describe, expect, it } from 'vitest';
 import { defaultRunConfig } from '../../src/experiment/defaults.js';
-import { mergeSweeps, missingPoints, parseShard, SWEEP_FORMAT, type SweepFile, shardPoints, sweepPoints } from '../../src/experiment/sweep.js';
+import {
+  mergeSweeps,
+  missingPoints,
+  parseShard,
+  SWEEP_FORMAT,
+  type SweepFile,
+  shardPoints,
+  sweepPoints,
+} from '../../src/experiment/sweep.js';
 import type { RunResult, SweepPoint } from '../../src/experiment/types.js';
 
 function fakeResult(point: SweepPoint, base = defaultRunConfig()): RunResult {
   // A result shaped like the runner's, with made-up measurements: sweep logic only reads the config.
   return {
-    config: { ...base, policy: point.policy, pressureMiB: point.pressureMiB, cpus: point.threads, ebizzy: { ...base.ebizzy, threads: point.threads } },
+    config: {
+      ...base,
+      policy: point.policy,
+      pressureMiB: point.pressureMiB,
+      cpus: point.threads,
+      ebizzy: { ...base.ebizzy, threads: point.threads },
+    },
     host: { cores: 2, cpuModel: 'test', node: process.version, platform: 'test' },
     oversubscribed: point.threads > 2,
     records: 100 * point.threads,
@@ -24,7 +38,13 @@ function fakeResult(point: SweepPoint, base = defaultRunConfig()): RunResult {
 
 function fileOf(points: SweepPoint[], shard: { index: number; count: number }): SweepFile {
   const base = defaultRunConfig();
-  return { format: SWEEP_FORMAT, base, points, shards: [shard], results: shardPoints(points, shard).map((p) => fakeResult(p, base)) };
+  return {
+    format: SWEEP_FORMAT,
+    base,
+    points,
+    shards: [shard],
+    results: shardPoints(points, shard).map((p) => fakeResult(p, base)),
+  };
 }
 
 describe('sweep', () => {
@@ -37,7 +57,9 @@ describe('sweep', () => {
 
   it('shards cover every point exactly once', () => {
     for (const count of [1, 2, 3, 5, 24, 30]) {
-      const covered = Array.from({ length: count }, (_, i) => shardPoints(points, { index: i + 1, count })).flat();
+      const covered = Array.from({ length: count }, (_, i) =>
+        shardPoints(points, { index: i + 1, count }),
+      ).flat();
       expect(covered.map((p) => p.index).sort((a, b) => a - b)).toEqual(points.map((p) => p.index));
     }
   });

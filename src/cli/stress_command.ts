@@ -1,0 +1,151 @@
+// vrange-lab stress: randomized stress with online invariant checking (see src/stress/).
+
+import { Command, InvalidArgumentError } from 'commander';
+import { formatNumber, hostLine, textTable } from '../experiment/report.js';
+import { type Mutations, NO_MUTATIONS } from '../mm/config.js';
+import { runStress, type StressConfig, type StressReport } from '../stress/runner.js';
+import { OP_NAMES, STRESS_POLICIES, type StressPolicy } from '../stress/thread.js';
+import { integer, positiveNumber } from './options.js';
+import { progress } from './progress.js';
+
+function stressPolicy(text: string): StressPolicy {
+  if (!(STRESS_POLICIES as readonly string[]).includes(text)) {
+    throw new InvalidArgumentError(`expected one of ${STRESS_POLICIES.join(', ')}, got "${text}"`);
+  }
+  return text as StressPolicy;
+}
+
+function mutation(text: string, previous: (keyof Mutations)[] = []): (keyof Mutations)[] {
+  if (!(text in NO_MUTATIONS))
+    throw new InvalidArgumentError(`expected one of ${Object.keys(NO_MUTATIONS).join(', ')}, got "${text}"`);
+  return [...previous, text as keyof Mutations];
+}
+
+export function renderStress(report: StressReport): string {
+  const c = report.config;
+  const lines = [
+    `stress: policy ${c.policy}, ${c.cpus} CPU(s) x ${c.processes} process(es), ${c.seconds > 0 ? `${c.seconds} s` : `${c.opsPerThread} ops per thread`}, seed ${c.seed}, ` +
+      `${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB${c.delayInjection ? ', delay injection' : ''}` +
+      `${Object.keys(c.mutations).length > 0 ? `, MUTATIONS ${Object.keys(c.mutations).join(' ')}` : ''}`,
+    hostLine(report.host, report.oversubscribed, c.cpus + (c.pressureMiB > 0 ? 1 : 0)),
+    '',
+    textTable(
+      ['operation', 'count', 'per second'],
+      OP_NAMES.map((name) => [
+        name,
+        formatNumber(report.ops[name]),
+        formatNumber(report.ops[name] / Math.max(report.elapsedSeconds, 1e-9)),
+      ]),
+    ),
+    `total: ${formatNumber(report.totalOps)} operations in ${report.elapsedSeconds.toFixed(1)} s (${formatNumber(report.opsPerSecond)}/s); ${report.validations} whole-machine validations; ${formatNumber(report.oom)} accesses found no memory`,
+  ];
+  if (report.vmstat !== null) {
+    const v = report.vmstat;
+    lines.push(
+      `kernel: ${formatNumber(v.pgfault)} faults, ${formatNumber(v.pgvrange_discard)} pages purged, ${formatNumber(v.pglazyfreed)} lazily freed pages discarded, ${formatNumber(v.nr_tlb_remote_flush)} shootdowns, ${formatNumber(v.sigbus)} SIGBUS, ${formatNumber(v.sigsegv)} SIGSEGV`,
+    );
+  }
+  for (const v of report.violations) {
+    lines.push(
+      '',
+      `VIOLATION (seed ${v.seed}, cpu ${v.cpu}, pid ${v.pid}, ${v.op}): expected ${v.expected}; ${v.actual}`,
+    );
+    if (v.kernel) lines.push(`  kernel: ${v.kernel}`);
+    for (const h of v.history) lines.push(`  ${h}`);
+  }
+  for (const e of report.validationErrors) lines.push(`VALIDATION: ${e}`);
+  for (const l of report.lockdep) lines.push(`LOCKDEP: ${l}`);
+  if (report.crash !== null) lines.push(`CRASH (seed ${c.seed}): ${report.crash}`);
+  lines.push(
+    '',
+    report.passed
+      ? 'PASSED: no violation.'
+      : `FAILED: reproduce with --seed ${c.seed} (and the same options).`,
+  );
+  return lines.join('\n');
+}
+
+export function stressCommand(): Command {
+  return new Command('stress')
+    .description(
+      'randomized stress with online invariant checking against per-thread shadow models; exits non-zero on any violation',
+    )
+    .option(
+      '--policy <policy>',
+      `which volatility design the mix uses: ${STRESS_POLICIES.join(', ')}`,
+      stressPolicy,
+      'all' as StressPolicy,
+    )
+    .option('--cpus <n>', 'simulated CPUs running stress threads', integer(1, 64), 2)
+    .option('--processes <n>', 'simulated processes (each CPU runs one thread of each)', integer(1, 64), 2)
+    .option('--seconds <s>', 'how long to run', positiveNumber, 10)
+    .option('--ops <n>', 'run a fixed number of operations per thread instead of --seconds', integer(1))
+    .option('--seed <n>', "seed of every thread's generator", integer(0, 0xffffffff), 1)
+    .option('--memory <MiB>', 'simulated physical memory', integer(8, 3072), 16)
+    .option(
+      '--pressure <MiB>',
+      'pressure process (0: none); it keeps free memory at the low watermark',
+      integer(0, 3071),
+      15,
+    )
+    .option(
+      '--validate-every <ms>',
+      'pause every CPU and validate the whole machine this often (0: at the end only)',
+      integer(0),
+      1000,
+    )
+    .option(
+      '--delay-injection',
+      'KCSAN-style random delays at lock and access points, to widen race windows',
+      false,
+    )
+    .option(
+      '--mutation <name>',
+      `test only: re-introduce a known race (${Object.keys(NO_MUTATIONS).join(', ')}); repeatable`,
+      mutation,
+    )
+    .option('--json', 'print the report as JSON', false)
+    .action(
+      async (o: {
+        policy: StressPolicy;
+        cpus: number;
+        processes: number;
+        seconds: number;
+        ops?: number;
+        seed: number;
+        memory: number;
+        pressure: number;
+        validateEvery: number;
+        delayInjection: boolean;
+        mutation?: (keyof Mutations)[];
+        json: boolean;
+      }) => {
+        if (o.pressure >= o.memory)
+          throw new Error(`--pressure (${o.pressure} MiB) must be less than --memory (${o.memory} MiB)`);
+        const config: StressConfig = {
+          policy: o.policy,
+          cpus: o.cpus,
+          processes: o.processes,
+          seconds: o.ops === undefined ? o.seconds : 0,
+          opsPerThread: o.ops ?? 0,
+          seed: o.seed,
+          memoryMiB: o.memory,
+          pressureMiB: o.pressure,
+          validateEveryMs: o.validateEvery,
+          delayInjection: o.delayInjection,
+          mutations: Object.fromEntries((o.mutation ?? []).map((m) => [m, true])),
+        };
+        const bar = progress(config.seconds > 0 ? config.seconds : 1, 'stress');
+        let report: StressReport;
+        try {
+          report = await runStress(config, (ops, elapsed) =>
+            bar.update(config.seconds > 0 ? elapsed : 0, `${formatNumber(ops)} ops`),
+          );
+        } finally {
+          bar.stop();
+        }
+        console.log(o.json ? JSON.stringify(report, null, 2) : renderStress(report));
+        if (!report.passed) process.exitCode = 1;
+      },
+    );
+}

@@ -1,0 +1,105 @@
+// The stress job a worker CPU runs: its stress threads (one per process it serves) take turns doing
+// random operations until the controller says stop (or a fixed operation count, for reproducible
+// runs); between operations the CPU honours pause requests so the controller can validate the whole
+// machine at a quiescent point.
+
+import type { Machine } from '../mm/machine.js';
+import { delayInjector } from './delay.js';
+import { type OpName, StressThread, type StressThreadConfig, type Violation } from './thread.js';
+
+/** Words of the stress control buffer. */
+export const STRESS_CONTROL = {
+  ready: 0,
+  go: 1,
+  stop: 2,
+  /** Pause generation requested by the controller, and CPUs that reached it. */
+  pause: 3,
+  paused: 4,
+  resume: 5,
+  /** Operations done by all CPUs (progress). */
+  ops: 6,
+  violations: 7,
+  /** CPUs that finished their fixed operation count. */
+  finished: 8,
+} as const;
+
+export interface StressCpuArgs {
+  threads: (StressThreadConfig & { pid: number })[];
+  control: Int32Array;
+  /** Stop after this many operations per thread (0: run until told to stop). */
+  opsPerThread: number;
+  /** KCSAN-style delays at lock and access points (null: none). */
+  delayInjection: { seed: number; chance: number; maxDelayUs: number } | null;
+}
+
+export interface StressCpuResult {
+  cpu: number;
+  counts: Record<OpName, number>;
+  violations: Violation[];
+  oom: number;
+}
+
+function waitWord(control: Int32Array, word: number, atLeast: number, timeoutMs: number, what: string): void {
+  const deadline = performance.now() + timeoutMs;
+  for (let seen = Atomics.load(control, word); seen < atLeast; seen = Atomics.load(control, word)) {
+    const left = deadline - performance.now();
+    if (left <= 0) throw new Error(`stress: timed out waiting for ${what}`);
+    Atomics.wait(control, word, seen, Math.min(left, 50));
+  }
+}
+
+/** A safe point: no lock held, not in user mode. Waits out a pause request. */
+export function safePoint(control: Int32Array, served: { generation: number }): void {
+  const generation = Atomics.load(control, STRESS_CONTROL.pause);
+  if (generation === served.generation) return;
+  served.generation = generation;
+  Atomics.add(control, STRESS_CONTROL.paused, 1);
+  Atomics.notify(control, STRESS_CONTROL.paused);
+  waitWord(control, STRESS_CONTROL.resume, generation, 60_000, 'the controller to resume');
+}
+
+export function stressCpu(machine: Machine, cpu: number, a: StressCpuArgs): StressCpuResult {
+  const threads = a.threads.map(
+    (config) => new StressThread(machine.process(config.pid).thread(cpu), config),
+  );
+  if (a.delayInjection !== null) {
+    const { seed, chance, maxDelayUs } = a.delayInjection;
+    machine.kernel.dom.hook = delayInjector(seed + cpu, chance, maxDelayUs);
+  }
+  const { control } = a;
+  const served = { generation: 0 };
+  Atomics.add(control, STRESS_CONTROL.ready, 1);
+  Atomics.notify(control, STRESS_CONTROL.ready);
+  waitWord(control, STRESS_CONTROL.go, 1, 60_000, 'go');
+  let done = 0;
+  const limit = a.opsPerThread * threads.length;
+  while (Atomics.load(control, STRESS_CONTROL.stop) === 0 && (a.opsPerThread === 0 || done < limit)) {
+    const thread = threads[done % threads.length];
+    const before = thread.violations.length;
+    thread.step();
+    done++;
+    if (thread.violations.length > before)
+      Atomics.add(control, STRESS_CONTROL.violations, thread.violations.length - before);
+    if ((done & 15) === 0) Atomics.add(control, STRESS_CONTROL.ops, 16);
+    safePoint(control, served);
+  }
+  Atomics.add(control, STRESS_CONTROL.finished, 1);
+  Atomics.notify(control, STRESS_CONTROL.finished);
+  // Keep answering pauses until the controller stops everyone (a validation may be under way).
+  while (Atomics.load(control, STRESS_CONTROL.stop) === 0) {
+    safePoint(control, served);
+    Atomics.wait(control, STRESS_CONTROL.stop, 0, 20);
+  }
+  const counts = Object.fromEntries(Object.keys(threads[0]?.counts ?? {}).map((name) => [name, 0])) as Record<
+    OpName,
+    number
+  >;
+  for (const thread of threads)
+    for (const [name, n] of Object.entries(thread.counts)) counts[name as OpName] += n;
+  return {
+    cpu,
+    counts,
+    violations: threads.flatMap((t) => t.violations),
+    oom: threads.reduce((n, t) => n + t.oom, 0),
+  };
+}

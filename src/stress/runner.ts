@@ -1,0 +1,272 @@
+// vrange-lab stress: CPUs running random operation mixes checked online against shadow models,
+// with a pressure process forcing purges, kswapd reclaiming, and the whole-machine validator run
+// at intervals with every CPU paused at a safe point and once more at the end.
+
+import { hostInfo } from '../experiment/runner.js';
+import type { HostInfo } from '../experiment/types.js';
+import { KSWAPD } from '../layout/layout.js';
+import { defaultWatermarks, type Mutations } from '../mm/config.js';
+import { Machine } from '../mm/machine.js';
+import { MAP_FIXED } from '../mm/uapi.js';
+import { ValidationError } from '../mm/validate.js';
+import { kswapdStop } from '../mm/vmscan.js';
+import type { Vmstat } from '../mm/vmstat.js';
+import { CpuPool } from '../workers/cpus.js';
+import { STRESS_CONTROL, type StressCpuArgs, type StressCpuResult } from './job.js';
+import { OP_NAMES, type OpName, type StressPolicy, type Violation } from './thread.js';
+
+export interface StressConfig {
+  policy: StressPolicy;
+  cpus: number;
+  processes: number;
+  /** Wall-clock duration (0 when opsPerThread bounds the run). */
+  seconds: number;
+  /** Operations per thread (0: run for `seconds`). */
+  opsPerThread: number;
+  seed: number;
+  memoryMiB: number;
+  pressureMiB: number;
+  /** Pause and validate the whole machine this often (0: only at the end). */
+  validateEveryMs: number;
+  delayInjection: boolean;
+  mutations: Partial<Mutations>;
+}
+
+export interface StressReport {
+  config: StressConfig;
+  host: HostInfo;
+  oversubscribed: boolean;
+  elapsedSeconds: number;
+  ops: Record<OpName, number>;
+  totalOps: number;
+  opsPerSecond: number;
+  violations: Violation[];
+  /** Validator runs, and the problems they found (each with the seed). */
+  validations: number;
+  validationErrors: string[];
+  lockdep: string[];
+  /** Accesses that found no memory under pressure (not violations). */
+  oom: number;
+  /** A CPU crashed (kernel assertion, use-after-free, hung task...): its report. */
+  crash: string | null;
+  /** vmstat over the run (purges, shootdowns, faults: how hard the kernel paths were exercised). */
+  vmstat: Vmstat | null;
+  passed: boolean;
+}
+
+const WINDOW_BASE = 0x1000000;
+const WINDOW_PAGES = 1024;
+const SHARED_ADDR = 0x800000;
+const SHARED_PAGES = 16;
+
+function jobModule(path: string): string {
+  const ts = import.meta.url.endsWith('.ts');
+  return new URL(`${path}.${ts ? 'ts' : 'js'}`, import.meta.url).href;
+}
+
+/**
+ * Linux's min watermark, and low raised 1 MiB above it: the pressure process holds free memory at
+ * low, which leaves the threads under test that much to fault pages in between reclaim passes.
+ */
+function stressWatermarks(memoryMiB: number): { min: number; low: number; high: number } {
+  const frames = memoryMiB * 256;
+  const { min } = defaultWatermarks(frames);
+  const low = Math.min(min + 256, Math.floor(frames / 4));
+  return { min, low, high: Math.min(low + 128, Math.floor(frames / 3)) };
+}
+
+/** A distinct seed per (process, cpu) derived from the run's seed. */
+function threadSeed(seed: number, process: number, cpu: number): number {
+  let x = (seed ^ Math.imul(process + 1, 0x9e3779b1) ^ Math.imul(cpu + 1, 0x85ebca6b)) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d) >>> 0;
+  return (x ^ (x >>> 15)) >>> 0 || 1;
+}
+
+export async function runStress(
+  config: StressConfig,
+  onProgress?: (ops: number, elapsedS: number) => void,
+): Promise<StressReport> {
+  if (!Number.isInteger(config.cpus) || config.cpus < 1)
+    throw new RangeError('stress: --cpus must be a positive integer');
+  if (!Number.isInteger(config.processes) || config.processes < 1)
+    throw new RangeError('stress: --processes must be a positive integer');
+  if (config.seconds <= 0 && config.opsPerThread <= 0)
+    throw new RangeError('stress: give --seconds or --ops');
+  const pressure = config.pressureMiB > 0;
+  const machineCpus = config.cpus + (pressure ? 1 : 0);
+  const machine = Machine.create({
+    memoryMiB: config.memoryMiB,
+    cpus: machineCpus,
+    maxProcesses: config.processes + 2,
+    vaMiB: 256,
+    debug: true,
+    mutations: config.mutations,
+    watermarks: stressWatermarks(config.memoryMiB),
+  });
+  const k = machine.kernel;
+  const pool = new CpuPool(machine, machineCpus + 1);
+  const control = new Int32Array(new SharedArrayBuffer(256));
+  const report: StressReport = {
+    config,
+    host: hostInfo(),
+    oversubscribed: machineCpus > hostInfo().cores,
+    elapsedSeconds: 0,
+    ops: Object.fromEntries(OP_NAMES.map((n) => [n, 0])) as Record<OpName, number>,
+    totalOps: 0,
+    opsPerSecond: 0,
+    violations: [],
+    validations: 0,
+    validationErrors: [],
+    lockdep: [],
+    oom: 0,
+    crash: null,
+    vmstat: null,
+    passed: false,
+  };
+  let kswapd: Promise<unknown> = Promise.resolve();
+  const startKswapd = () => {
+    Atomics.store(k.i32, k.kswapdWord(KSWAPD.stop), 0);
+    kswapd = pool.run(machineCpus, jobModule('../workloads/kernel_jobs'), 'kswapd');
+  };
+  const stopKswapd = async () => {
+    kswapdStop(k);
+    await kswapd.catch(() => undefined);
+  };
+  try {
+    // Each process: a shared zero region its threads race first-touch faults on.
+    const pids: number[] = [];
+    for (let p = 0; p < config.processes; p++) {
+      const proc = machine.createProcess();
+      const ret = proc.mainThread(0).mmap(SHARED_PAGES * 4096, { addr: SHARED_ADDR, flags: MAP_FIXED });
+      if (ret !== SHARED_ADDR) throw new Error(`stress: could not map the shared region (${ret})`);
+      pids.push(proc.pid);
+    }
+    const hogPid = pressure ? machine.createProcess().pid : -1;
+    machine.detach();
+    startKswapd();
+    let failure: unknown = null;
+    const jobs: Promise<StressCpuResult>[] = [];
+    for (let cpu = 0; cpu < config.cpus; cpu++) {
+      const args: StressCpuArgs = {
+        threads: pids.map((pid, p) => ({
+          pid,
+          policy: config.policy,
+          seed: threadSeed(config.seed, p, cpu),
+          cpu,
+          windowBase: WINDOW_BASE + cpu * WINDOW_PAGES * 4096,
+          windowPages: WINDOW_PAGES,
+          sharedAddr: SHARED_ADDR,
+          sharedPages: SHARED_PAGES,
+          valueBase: (p % 8) * 32,
+        })),
+        control,
+        opsPerThread: config.opsPerThread,
+        delayInjection: config.delayInjection ? { seed: config.seed, chance: 0.05, maxDelayUs: 100 } : null,
+      };
+      jobs.push(pool.run<StressCpuResult>(cpu, jobModule('./job'), 'stressCpu', args));
+    }
+    const hog = pressure
+      ? pool.run(config.cpus, jobModule('../workloads/pressure'), 'pressure', {
+          pid: hogPid,
+          mib: config.pressureMiB,
+          control,
+          pausable: true,
+          churn: false,
+          pollMs: 1,
+        })
+      : null;
+    for (const job of [...jobs, ...(hog ? [hog] : [])]) {
+      job.catch((error: unknown) => {
+        failure ??= error;
+        Atomics.store(control, STRESS_CONTROL.stop, 1);
+        Atomics.notify(control, STRESS_CONTROL.stop);
+      });
+    }
+    const pausable = config.cpus + (pressure ? 1 : 0);
+    await waitFor(
+      () => Atomics.load(control, STRESS_CONTROL.ready) >= pausable || failure !== null,
+      120_000,
+      'the CPUs to start',
+    );
+    const start = performance.now();
+    Atomics.store(control, STRESS_CONTROL.go, 1);
+    Atomics.notify(control, STRESS_CONTROL.go);
+    let nextValidation = start + (config.validateEveryMs || Number.POSITIVE_INFINITY);
+    let generation = 0;
+    const finished = () =>
+      failure !== null ||
+      (config.opsPerThread > 0
+        ? Atomics.load(control, STRESS_CONTROL.finished) >= config.cpus
+        : performance.now() - start >= config.seconds * 1000);
+    while (!finished()) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      onProgress?.(Atomics.load(control, STRESS_CONTROL.ops), (performance.now() - start) / 1000);
+      if (performance.now() >= nextValidation && !finished()) {
+        generation++;
+        Atomics.store(control, STRESS_CONTROL.paused, 0);
+        Atomics.store(control, STRESS_CONTROL.pause, generation);
+        await waitFor(
+          () => Atomics.load(control, STRESS_CONTROL.paused) >= pausable || failure !== null,
+          60_000,
+          'the CPUs to pause',
+        );
+        await stopKswapd();
+        if (failure === null) validate(machine, report);
+        startKswapd();
+        Atomics.store(control, STRESS_CONTROL.resume, generation);
+        Atomics.notify(control, STRESS_CONTROL.resume);
+        nextValidation = performance.now() + config.validateEveryMs;
+      }
+    }
+    report.elapsedSeconds = (performance.now() - start) / 1000;
+    Atomics.store(control, STRESS_CONTROL.resume, generation);
+    Atomics.store(control, STRESS_CONTROL.stop, 1);
+    Atomics.notify(control, STRESS_CONTROL.stop);
+    const settled = await Promise.allSettled([...jobs, ...(hog ? [hog] : [])]);
+    await stopKswapd();
+    for (const s of settled) {
+      if (s.status !== 'fulfilled' || !('counts' in (s.value as object))) continue;
+      const result = s.value as StressCpuResult;
+      for (const name of OP_NAMES) report.ops[name] += result.counts[name];
+      report.violations.push(...result.violations);
+      report.oom += result.oom;
+    }
+    if (failure !== null) report.crash = failure instanceof Error ? failure.message : String(failure);
+    else validate(machine, report);
+    report.lockdep = machine.lockdepReports();
+    report.vmstat = machine.vmstat();
+  } finally {
+    await stopKswapd();
+    await pool.close();
+  }
+  report.totalOps = Object.values(report.ops).reduce((a, b) => a + b, 0);
+  report.opsPerSecond = report.elapsedSeconds > 0 ? report.totalOps / report.elapsedSeconds : 0;
+  report.passed =
+    report.violations.length === 0 &&
+    report.validationErrors.length === 0 &&
+    report.lockdep.length === 0 &&
+    report.crash === null;
+  return report;
+}
+
+function validate(machine: Machine, report: StressReport): void {
+  report.validations++;
+  try {
+    machine.validate();
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    report.validationErrors.push(
+      ...error.problems
+        .slice(0, 10)
+        .map((p) => `validation ${report.validations} (seed ${report.config.seed}): ${p}`),
+    );
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`stress: timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,0 +1,10 @@
+// Builds dist/ once before the suite: tests that exercise the command line as a user runs it (and
+// the stress checks, which need the speed of compiled workers) run the compiled CLI.
+
+import { execFileSync } from 'node:child_process';
+
+export default function setup(): void {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
+}
