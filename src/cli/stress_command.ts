@@ -15,6 +15,12 @@ function stressPolicy(text: string): StressPolicy {
   return text as StressPolicy;
 }
 
+function strategy(text: string): 'random' | 'pct' {
+  if (text !== 'random' && text !== 'pct')
+    throw new InvalidArgumentError(`expected random or pct, got "${text}"`);
+  return text;
+}
+
 function mutation(text: string, previous: (keyof Mutations)[] = []): (keyof Mutations)[] {
   if (!(text in NO_MUTATIONS))
     throw new InvalidArgumentError(`expected one of ${Object.keys(NO_MUTATIONS).join(', ')}, got "${text}"`);
@@ -45,6 +51,17 @@ export function renderStress(report: StressReport): string {
       `kernel: ${formatNumber(v.pgfault)} faults, ${formatNumber(v.pgvrange_discard)} pages purged, ${formatNumber(v.pglazyfreed)} lazily freed pages discarded, ${formatNumber(v.nr_tlb_remote_flush)} shootdowns, ${formatNumber(v.sigbus)} SIGBUS, ${formatNumber(v.sigsegv)} SIGSEGV`,
     );
   }
+  if (report.pressure !== null) {
+    const p = report.pressure;
+    lines.push(
+      `pressure: held up to ${formatNumber(p.peakPages)} pages, faulted ${formatNumber(p.pagesFaulted)} pages in ${formatNumber(p.rounds)} rounds (${p.oom} out of memory)`,
+    );
+  }
+  if (report.traceHash !== null) {
+    lines.push(
+      `deterministic schedule (${c.strategy}): ${formatNumber(report.schedulingSteps)} decisions, trace hash ${report.traceHash}`,
+    );
+  }
   for (const v of report.violations) {
     lines.push(
       '',
@@ -52,6 +69,12 @@ export function renderStress(report: StressReport): string {
     );
     if (v.kernel) lines.push(`  kernel: ${v.kernel}`);
     for (const h of v.history) lines.push(`  ${h}`);
+    if (v.schedule.length > 0) {
+      lines.push(
+        `  last ${v.schedule.length} scheduling decisions before it:`,
+        ...v.schedule.map((d) => `    ${d}`),
+      );
+    }
   }
   for (const e of report.validationErrors) lines.push(`VALIDATION: ${e}`);
   for (const l of report.lockdep) lines.push(`LOCKDEP: ${l}`);
@@ -60,7 +83,7 @@ export function renderStress(report: StressReport): string {
     '',
     report.passed
       ? 'PASSED: no violation.'
-      : `FAILED: reproduce with --seed ${c.seed} (and the same options).`,
+      : `FAILED: reproduce with --seed ${c.seed}${c.deterministic ? ` --deterministic --ops ${c.opsPerThread} --strategy ${c.strategy} --replay 64` : ''} (and the same options).`,
   );
   return lines.join('\n');
 }
@@ -100,6 +123,17 @@ export function stressCommand(): Command {
       false,
     )
     .option(
+      '--deterministic',
+      'run every CPU under the deterministic scheduler: the seed fixes the interleaving (needs --ops)',
+      false,
+    )
+    .option('--strategy <name>', 'deterministic scheduling: random (random walk) or pct', strategy, 'random')
+    .option(
+      '--replay <n>',
+      'deterministic run printing the last n scheduling decisions before the first violation',
+      integer(1, 10_000),
+    )
+    .option(
       '--mutation <name>',
       `test only: re-introduce a known race (${Object.keys(NO_MUTATIONS).join(', ')}); repeatable`,
       mutation,
@@ -117,9 +151,16 @@ export function stressCommand(): Command {
         pressure: number;
         validateEvery: number;
         delayInjection: boolean;
+        deterministic: boolean;
+        strategy: 'random' | 'pct';
+        replay?: number;
         mutation?: (keyof Mutations)[];
         json: boolean;
       }) => {
+        const deterministic = o.deterministic || o.replay !== undefined;
+        if (deterministic && o.ops === undefined) {
+          throw new Error('--deterministic and --replay need --ops (a run of fixed length), not --seconds');
+        }
         if (o.pressure >= o.memory)
           throw new Error(`--pressure (${o.pressure} MiB) must be less than --memory (${o.memory} MiB)`);
         const config: StressConfig = {
@@ -134,8 +175,15 @@ export function stressCommand(): Command {
           validateEveryMs: o.validateEvery,
           delayInjection: o.delayInjection,
           mutations: Object.fromEntries((o.mutation ?? []).map((m) => [m, true])),
+          deterministic,
+          strategy: o.strategy,
+          replayDecisions: o.replay ?? 16,
         };
-        const bar = progress(config.seconds > 0 ? config.seconds : 1, 'stress');
+        const bar = progress(
+          config.seconds > 0 ? config.seconds : 1,
+          'stress',
+          !deterministic && process.stderr.isTTY === true,
+        );
         let report: StressReport;
         try {
           report = await runStress(config, (ops, elapsed) =>

@@ -4,8 +4,10 @@
 // machine at a quiescent point.
 
 import type { Machine } from '../mm/machine.js';
+import { kswapdRun, kswapdStop } from '../mm/vmscan.js';
+import { DeterministicScheduler, formatDecision } from '../sched/index.js';
 import { delayInjector } from './delay.js';
-import { type OpName, StressThread, type StressThreadConfig, type Violation } from './thread.js';
+import { OP_NAMES, type OpName, StressThread, type StressThreadConfig, type Violation } from './thread.js';
 
 /** Words of the stress control buffer. */
 export const STRESS_CONTROL = {
@@ -30,6 +32,12 @@ export interface StressCpuArgs {
   opsPerThread: number;
   /** KCSAN-style delays at lock and access points (null: none). */
   delayInjection: { seed: number; chance: number; maxDelayUs: number } | null;
+  /** Run under the deterministic scheduler (opsPerThread bounds the run; no pauses). */
+  deterministic: boolean;
+  /** Scheduling decisions attached to a violation (deterministic mode). */
+  decisionsOnViolation: number;
+  /** Stress CPUs in the run: the last to finish stops kswapd (a deterministic end). */
+  stressCpus: number;
 }
 
 export interface StressCpuResult {
@@ -59,6 +67,7 @@ export function safePoint(control: Int32Array, served: { generation: number }): 
 }
 
 export function stressCpu(machine: Machine, cpu: number, a: StressCpuArgs): StressCpuResult {
+  if (a.deterministic) return scheduledStressCpu(machine, cpu, a);
   const threads = a.threads.map(
     (config) => new StressThread(machine.process(config.pid).thread(cpu), config),
   );
@@ -74,12 +83,8 @@ export function stressCpu(machine: Machine, cpu: number, a: StressCpuArgs): Stre
   let done = 0;
   const limit = a.opsPerThread * threads.length;
   while (Atomics.load(control, STRESS_CONTROL.stop) === 0 && (a.opsPerThread === 0 || done < limit)) {
-    const thread = threads[done % threads.length];
-    const before = thread.violations.length;
-    thread.step();
+    step(threads[done % threads.length], control);
     done++;
-    if (thread.violations.length > before)
-      Atomics.add(control, STRESS_CONTROL.violations, thread.violations.length - before);
     if ((done & 15) === 0) Atomics.add(control, STRESS_CONTROL.ops, 16);
     safePoint(control, served);
   }
@@ -90,16 +95,70 @@ export function stressCpu(machine: Machine, cpu: number, a: StressCpuArgs): Stre
     safePoint(control, served);
     Atomics.wait(control, STRESS_CONTROL.stop, 0, 20);
   }
-  const counts = Object.fromEntries(Object.keys(threads[0]?.counts ?? {}).map((name) => [name, 0])) as Record<
-    OpName,
-    number
-  >;
-  for (const thread of threads)
-    for (const [name, n] of Object.entries(thread.counts)) counts[name as OpName] += n;
+  return summarize(cpu, threads);
+}
+
+function step(thread: StressThread, control: Int32Array): void {
+  const before = thread.violations.length;
+  thread.step();
+  if (thread.violations.length > before)
+    Atomics.add(control, STRESS_CONTROL.violations, thread.violations.length - before);
+}
+
+function summarize(cpu: number, threads: StressThread[]): StressCpuResult {
+  const counts = Object.fromEntries(OP_NAMES.map((name) => [name, 0])) as Record<OpName, number>;
+  for (const thread of threads) for (const name of OP_NAMES) counts[name] += thread.counts[name];
   return {
     cpu,
     counts,
     violations: threads.flatMap((t) => t.violations),
     oom: threads.reduce((n, t) => n + t.oom, 0),
   };
+}
+
+/** Runs `body` on this CPU under the deterministic scheduler: between enter() and finish(). */
+export function scheduled<T>(machine: Machine, cpu: number, body: () => T): T {
+  const k = machine.kernel;
+  const sched = new DeterministicScheduler(k.dom, k.layout);
+  sched.enter(cpu);
+  k.dom.hook = sched.hook;
+  try {
+    return body();
+  } finally {
+    k.dom.hook = null;
+    sched.finish(cpu);
+  }
+}
+
+/**
+ * A stress CPU under the deterministic scheduler: it runs only while it holds the run token, which
+ * passes at every lock acquire/release and access boundary, so the same seed replays the same
+ * interleaving. Its threads do a fixed number of operations each; the first violation carries the
+ * last scheduling decisions before it.
+ */
+function scheduledStressCpu(machine: Machine, cpu: number, a: StressCpuArgs): StressCpuResult {
+  const sched = new DeterministicScheduler(machine.kernel.dom, machine.kernel.layout);
+  const decisions = () => sched.lastDecisions(a.decisionsOnViolation).map(formatDecision);
+  const threads = a.threads.map(
+    (config) => new StressThread(machine.process(config.pid).thread(cpu), config, decisions),
+  );
+  return scheduled(machine, cpu, () => {
+    try {
+      for (let done = 0; done < a.opsPerThread * threads.length; done++)
+        step(threads[done % threads.length], a.control);
+    } finally {
+      Atomics.add(a.control, STRESS_CONTROL.ops, a.opsPerThread * threads.length);
+      // The last one out stops kswapd while it still holds the token, so the run ends the same way.
+      if (Atomics.add(a.control, STRESS_CONTROL.finished, 1) + 1 === a.stressCpus) kswapdStop(machine.kernel);
+    }
+    return summarize(cpu, threads);
+  });
+}
+
+/** kswapd for a stress run (under the scheduler in deterministic mode). */
+export function stressKswapd(machine: Machine, cpu: number, a: { deterministic: boolean }): number {
+  const run = () => kswapdRun(machine.cpu(cpu));
+  if (a.deterministic) scheduled(machine, cpu, run);
+  else run();
+  return 0;
 }

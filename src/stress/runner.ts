@@ -11,7 +11,9 @@ import { MAP_FIXED } from '../mm/uapi.js';
 import { ValidationError } from '../mm/validate.js';
 import { kswapdStop } from '../mm/vmscan.js';
 import type { Vmstat } from '../mm/vmstat.js';
+import { DeterministicScheduler } from '../sched/index.js';
 import { CpuPool } from '../workers/cpus.js';
+import type { PressureResult } from '../workloads/pressure.js';
 import { STRESS_CONTROL, type StressCpuArgs, type StressCpuResult } from './job.js';
 import { OP_NAMES, type OpName, type StressPolicy, type Violation } from './thread.js';
 
@@ -30,6 +32,14 @@ export interface StressConfig {
   validateEveryMs: number;
   delayInjection: boolean;
   mutations: Partial<Mutations>;
+  /**
+   * Run every CPU (stress threads, the pressure process, kswapd) under the deterministic scheduler:
+   * the same seed gives the same interleaving and trace hash. Needs opsPerThread.
+   */
+  deterministic: boolean;
+  strategy: 'random' | 'pct';
+  /** Scheduling decisions shown before a violation (deterministic mode). */
+  replayDecisions: number;
 }
 
 export interface StressReport {
@@ -51,6 +61,11 @@ export interface StressReport {
   crash: string | null;
   /** vmstat over the run (purges, shootdowns, faults: how hard the kernel paths were exercised). */
   vmstat: Vmstat | null;
+  /** Deterministic mode: the schedule's trace hash and length (equal for equal seeds and code). */
+  traceHash: string | null;
+  schedulingSteps: number;
+  /** What the pressure process did (null without pressure). */
+  pressure: PressureResult | null;
   passed: boolean;
 }
 
@@ -121,12 +136,24 @@ export async function runStress(
     oom: 0,
     crash: null,
     vmstat: null,
+    traceHash: null,
+    schedulingSteps: 0,
+    pressure: null,
     passed: false,
   };
+  if (config.deterministic && config.opsPerThread <= 0)
+    throw new RangeError('stress: --deterministic needs --ops (a run of fixed length)');
+  const sched = config.deterministic ? new DeterministicScheduler(k.dom, k.layout) : null;
   let kswapd: Promise<unknown> = Promise.resolve();
+  let kswapdFailure: unknown = null;
   const startKswapd = () => {
     Atomics.store(k.i32, k.kswapdWord(KSWAPD.stop), 0);
-    kswapd = pool.run(machineCpus, jobModule('../workloads/kernel_jobs'), 'kswapd');
+    kswapd = pool.run(machineCpus, jobModule('./job'), 'stressKswapd', {
+      deterministic: config.deterministic,
+    });
+    kswapd.catch((error: unknown) => {
+      kswapdFailure ??= error;
+    });
   };
   const stopKswapd = async () => {
     kswapdStop(k);
@@ -143,6 +170,10 @@ export async function runStress(
     }
     const hogPid = pressure ? machine.createProcess().pid : -1;
     machine.detach();
+    if (sched !== null) {
+      for (let cpu = 0; cpu <= machineCpus; cpu++)
+        if (cpu < config.cpus || cpu === machineCpus || pressure) sched.register(cpu);
+    }
     startKswapd();
     let failure: unknown = null;
     const jobs: Promise<StressCpuResult>[] = [];
@@ -161,18 +192,28 @@ export async function runStress(
         })),
         control,
         opsPerThread: config.opsPerThread,
-        delayInjection: config.delayInjection ? { seed: config.seed, chance: 0.05, maxDelayUs: 100 } : null,
+        delayInjection:
+          config.delayInjection && !config.deterministic
+            ? { seed: config.seed, chance: 0.05, maxDelayUs: 100 }
+            : null,
+        deterministic: config.deterministic,
+        decisionsOnViolation: config.replayDecisions,
+        stressCpus: config.cpus,
       };
       jobs.push(pool.run<StressCpuResult>(cpu, jobModule('./job'), 'stressCpu', args));
     }
     const hog = pressure
-      ? pool.run(config.cpus, jobModule('../workloads/pressure'), 'pressure', {
+      ? pool.run<PressureResult>(config.cpus, jobModule('../workloads/pressure'), 'pressure', {
           pid: hogPid,
           mib: config.pressureMiB,
           control,
-          pausable: true,
-          churn: false,
+          pausable: !config.deterministic,
+          churn: config.deterministic,
           pollMs: 1,
+          scheduled: config.deterministic,
+          stopWhenFinished: config.deterministic ? config.cpus : undefined,
+          // A fixed-length run has fewer rounds to build pressure in: hold free memory just above min.
+          targetFree: config.deterministic ? machine.config.watermarks.min + 96 : undefined,
         })
       : null;
     for (const job of [...jobs, ...(hog ? [hog] : [])]) {
@@ -183,15 +224,21 @@ export async function runStress(
       });
     }
     const pausable = config.cpus + (pressure ? 1 : 0);
-    await waitFor(
-      () => Atomics.load(control, STRESS_CONTROL.ready) >= pausable || failure !== null,
-      120_000,
-      'the CPUs to start',
-    );
+    if (sched !== null) {
+      // Every registered CPU enters, then the scheduler hands out the first token.
+      await sched.start(config.seed, config.strategy);
+    } else {
+      await waitFor(
+        () => Atomics.load(control, STRESS_CONTROL.ready) >= pausable || failure !== null,
+        120_000,
+        'the CPUs to start',
+      );
+    }
     const start = performance.now();
     Atomics.store(control, STRESS_CONTROL.go, 1);
     Atomics.notify(control, STRESS_CONTROL.go);
-    let nextValidation = start + (config.validateEveryMs || Number.POSITIVE_INFINITY);
+    let nextValidation =
+      start + (config.validateEveryMs && sched === null ? config.validateEveryMs : Number.POSITIVE_INFINITY);
     let generation = 0;
     const finished = () =>
       failure !== null ||
@@ -231,10 +278,16 @@ export async function runStress(
       report.violations.push(...result.violations);
       report.oom += result.oom;
     }
+    if (hog !== null) report.pressure = await hog.catch(() => null);
+    failure ??= kswapdFailure;
     if (failure !== null) report.crash = failure instanceof Error ? failure.message : String(failure);
     else validate(machine, report);
     report.lockdep = machine.lockdepReports();
     report.vmstat = machine.vmstat();
+    if (sched !== null) {
+      report.traceHash = (sched.traceHash() >>> 0).toString(16).padStart(8, '0');
+      report.schedulingSteps = sched.steps();
+    }
   } finally {
     await stopKswapd();
     await pool.close();

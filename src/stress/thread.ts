@@ -61,6 +61,8 @@ export interface Violation {
   history: string[];
   /** The kernel's view of the page when the violation was seen (PTE, frame, vma, vrange). */
   kernel: string;
+  /** Deterministic mode: the last scheduling decisions before the violation. */
+  schedule: string[];
 }
 
 /** Operations a thread remembers, for the history of a violation. */
@@ -138,6 +140,8 @@ export class StressThread {
   constructor(
     readonly t: Thread,
     readonly config: StressThreadConfig,
+    /** Context added to a violation (the deterministic scheduler's last decisions). */
+    private readonly schedule: () => string[] = () => [],
   ) {
     this.random = new Random(config.seed);
     this.counts = Object.fromEntries(OP_NAMES.map((name) => [name, 0])) as Record<OpName, number>;
@@ -175,6 +179,7 @@ export class StressThread {
       actual,
       history,
       kernel: page < 0 ? '' : describePage(this.t, page),
+      schedule: this.violations.length === 0 ? this.schedule() : [],
     });
   }
 

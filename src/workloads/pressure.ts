@@ -8,7 +8,7 @@
 import type { Machine } from '../mm/machine.js';
 import { OutOfMemoryError } from '../mm/signals.js';
 import { MADV_DONTNEED } from '../mm/uapi.js';
-import { safePoint } from '../stress/job.js';
+import { STRESS_CONTROL, safePoint, scheduled } from '../stress/job.js';
 import { CONTROL } from './ebizzy.js';
 
 const PAGE = 4096;
@@ -29,6 +29,12 @@ export interface PressureArgs {
    */
   churn?: boolean;
   pollMs?: number;
+  /** Under the deterministic scheduler (stress --deterministic). */
+  scheduled?: boolean;
+  /** Stop once this many CPUs counted themselves finished (a deterministic end), not on `stop`. */
+  stopWhenFinished?: number;
+  /** Free pages to hold the machine at (default: the low watermark). */
+  targetFree?: number;
 }
 
 export interface PressureResult {
@@ -43,11 +49,17 @@ export interface PressureResult {
 
 /** Job: grow to the target, say ready, then hold the pressure until the controller says stop. */
 export function pressure(machine: Machine, cpu: number, a: PressureArgs): PressureResult {
+  return a.scheduled
+    ? scheduled(machine, cpu, () => holdPressure(machine, cpu, a))
+    : holdPressure(machine, cpu, a);
+}
+
+function holdPressure(machine: Machine, cpu: number, a: PressureArgs): PressureResult {
   const t = machine.process(a.pid).thread(cpu);
   const maxPages = Math.floor((a.mib * 1024 * 1024) / PAGE);
   const addr = t.mmap(maxPages * PAGE);
   if (addr < 0) throw new Error(`pressure: mmap of ${a.mib} MiB failed (${addr})`);
-  const target = machine.config.watermarks.low;
+  const target = a.targetFree ?? machine.config.watermarks.low;
   const result: PressureResult = { residentPages: 0, peakPages: 0, rounds: 0, pagesFaulted: 0, oom: 0 };
   let cursor = 0;
   const touch = (first: number, count: number): boolean => {
@@ -71,7 +83,11 @@ export function pressure(machine: Machine, cpu: number, a: PressureArgs): Pressu
   };
   let ready = false;
   const served = { generation: 0 };
-  while (Atomics.load(a.control, CONTROL.stop) === 0) {
+  const running = () =>
+    a.stopWhenFinished === undefined
+      ? Atomics.load(a.control, CONTROL.stop) === 0
+      : Atomics.load(a.control, STRESS_CONTROL.finished) < a.stopWhenFinished;
+  while (running()) {
     if (a.pausable) safePoint(a.control, served);
     const free = machine.freePages();
     const room = maxPages - result.residentPages;
