@@ -85,15 +85,16 @@ export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
     cpus: input.cpus ?? 2,
     maxProcesses: input.maxProcesses ?? 16,
     vaMiB: input.vaMiB ?? 1024,
-    maxVmasPerMm: input.maxVmasPerMm ?? 1024,
-    vrangeNodesPerMm: input.vrangeNodesPerMm ?? 1024,
+    maxVmasPerMm: input.maxVmasPerMm ?? 512,
+    vrangeNodesPerMm: input.vrangeNodesPerMm ?? 512,
     tlbEntries: input.tlbEntries ?? 64,
     pcpBatch: input.pcpBatch ?? 31,
     pcpHigh: input.pcpHigh ?? 186,
     watermarks,
     debug: input.debug ?? false,
     locks: { ...DEFAULT_LOCK_OPTIONS, lockdep: input.debug ?? false, ...input.locks },
-    lockdepTextBytes: input.lockdepTextBytes ?? 256 * 1024,
+    // lockdep (debug mode) keeps call sites here; without it only a few reports ever need room.
+    lockdepTextBytes: input.lockdepTextBytes ?? (input.debug ? 256 * 1024 : 16 * 1024),
     mutations: { ...NO_MUTATIONS, ...input.mutations },
   };
   positiveInt('cpus', config.cpus, MAX_CPUS);
