@@ -140,6 +140,7 @@ function retire(k: Kernel, frame: number): void {
   const i32 = k.i32;
   const flags = i32[k.pageWord(frame, PAGE.flags)];
   if ((flags & PG_FREE) !== 0) throw new Error(`double free of frame ${frame}`);
+  if ((flags & PG_LAZYFREE) !== 0) throw new Error(`frame ${frame} freed while still on the lazyfree LRU`);
   i32[k.pageWord(frame, PAGE.mm)] = -1;
   i32[k.pageWord(frame, PAGE.vpn)] = -1;
   i32[k.pageWord(frame, PAGE.prev)] = NIL;

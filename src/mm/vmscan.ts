@@ -182,6 +182,9 @@ function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
     // compareExchange: the MMU sets DIRTY with a compareExchange too, so a racing write either
     // lands first (and we keep the page) or faults on the cleared PTE.
     if (same && (pte & PTE_DIRTY) === 0 && Atomics.compareExchange(i32, word, pte, PTE_NONE) === pte) {
+      // MADV_FREE may have put the page back on the LRU since we took it off (it saw the flag
+      // clear): take it off again before the frame goes, or the LRU would hold a freed frame.
+      if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) !== 0) lazyfreeUnlink(cpu, frame);
       cpu.rssAdd(mm, -1);
       if (gather === null || gather.count === 0) gather = cpu.reclaimGather.begin(mm, true);
       gather.add(frame);

@@ -252,3 +252,39 @@ export function pressure(
   }
   return { touches, oom };
 }
+
+/**
+ * MADV_FREE over and over on the same pages while reclaim discards them: each page reads its
+ * pattern or zeros, never anything else; the machine must never free a frame still on the LRU.
+ */
+export function lazyfreeRounds(
+  machine: Machine,
+  cpu: number,
+  a: Region & { durationMs: number; control: Int32Array; cpus: number },
+): { rounds: number; zeroPages: number; bad: string | null } {
+  const t = machine.process(a.pid).thread(cpu);
+  barrier(a.control, 0, a.cpus);
+  const deadline = performance.now() + a.durationMs;
+  let rounds = 0;
+  let zeroPages = 0;
+  while (performance.now() < deadline) {
+    const pattern = (rounds % 250) + 1;
+    try {
+      t.fill(a.addr, a.pages * PAGE, pattern);
+      // Twice: the second call finds pages reclaim may just have taken off the LRU.
+      t.madvise(a.addr, a.pages * PAGE, 8);
+      t.madvise(a.addr, a.pages * PAGE, 8);
+      const bytes = t.read(a.addr, a.pages * PAGE);
+      for (let page = 0; page < a.pages; page++) {
+        const first = bytes[page * PAGE];
+        if (first === 0) zeroPages++;
+        else if (first !== pattern)
+          return { rounds, zeroPages, bad: `page ${page} holds ${first}, pattern ${pattern}` };
+      }
+    } catch (error) {
+      if (!(error instanceof OutOfMemoryError)) throw error;
+    }
+    rounds++;
+  }
+  return { rounds, zeroPages, bad: null };
+}

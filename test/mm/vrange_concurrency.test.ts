@@ -116,3 +116,62 @@ describe('volatile ranges under concurrency and memory pressure', () => {
     expect(caught, `what the checks saw: ${seen.join(' | ')}`).toBe(true);
   });
 });
+
+describe('MADV_FREE under concurrency and memory pressure', () => {
+  it('pages freed lazily twice in a row while kswapd discards them: data or zeros, no freed frame left on the LRU', async () => {
+    const machine = Machine.create({ memoryMiB: 16, cpus: 3, maxProcesses: 4, vaMiB: 64, debug: true });
+    const cpus = new CpuPool(machine, 4);
+    try {
+      const proc = machine.createProcess();
+      const hog = machine.createProcess();
+      const pages = 256;
+      const setup = proc.mainThread();
+      const regions = [setup.mmap(pages * PAGE), setup.mmap(pages * PAGE)];
+      const hogPages = (14 * MIB) / PAGE;
+      const hogAddr = hog.mainThread().mmap(hogPages * PAGE);
+      machine.detach();
+      const control = new Int32Array(new SharedArrayBuffer(64));
+      const kswapd = cpus.run<number>(3, KERNEL_JOBS, 'kswapd');
+      const durationMs = 2500;
+      const jobs = [
+        ...regions.map((addr, cpu) =>
+          cpus.run<{ rounds: number; zeroPages: number; bad: string | null }>(cpu, JOBS, 'lazyfreeRounds', {
+            pid: proc.pid,
+            addr,
+            pages,
+            durationMs,
+            control,
+            cpus: 3,
+          }),
+        ),
+        cpus.run(2, JOBS, 'pressure', {
+          pid: hog.pid,
+          addr: hogAddr,
+          pages: hogPages,
+          durationMs,
+          control,
+          cpus: 3,
+        }),
+      ];
+      const settled = await Promise.allSettled(jobs);
+      kswapdStop(machine.kernel);
+      await kswapd.catch(() => undefined);
+      const failed = settled.find((s) => s.status === 'rejected');
+      expect(
+        failed === undefined ? null : String((failed as PromiseRejectedResult).reason).split('\n')[0],
+      ).toBeNull();
+      const results = settled
+        .slice(0, 2)
+        .map(
+          (s) =>
+            (s as PromiseFulfilledResult<{ rounds: number; zeroPages: number; bad: string | null }>).value,
+        );
+      expect(results.map((r) => r.bad)).toEqual([null, null]);
+      // Reclaim really discarded lazily freed pages while the rounds ran.
+      expect(machine.vmstat().pglazyfreed).toBeGreaterThan(0);
+      machine.validate();
+    } finally {
+      await cpus.close();
+    }
+  });
+});
