@@ -15,6 +15,8 @@ import type { PurgePolicy, RunConfig, RunResult } from '../../src/experiment/typ
 
 const out = process.argv[2] ?? 'sweep-results';
 const seconds = Number(process.argv[3] ?? 5);
+/** "all" (default), or "compare" to run only the compare table. */
+const part = process.argv[4] ?? 'all';
 mkdirSync(out, { recursive: true });
 
 const base: RunConfig = { ...defaultRunConfig(), memoryMiB: 64, lgDirtyMult: -1, seed: 1 };
@@ -27,7 +29,7 @@ const log = (text: string) =>
 log(`host: ${os.availableParallelism()} cores, ${os.cpus()[0]?.model}, node ${process.version}`);
 
 const file: SweepFile = { format: SWEEP_FORMAT, base, points, shards: [{ index: 1, count: 1 }], results: [] };
-for (const point of points) {
+for (const point of part === 'all' ? points : []) {
   const result = await runEbizzy(pointConfig(base, point, true));
   file.results.push(result);
   writeFileSync(`${out}/sweep.json`, `${JSON.stringify(file, null, 1)}\n`);

@@ -4,7 +4,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { renderAscii, renderSvg } from '../experiment/charts.js';
 import { REAL_KERNEL, SEED_RESULTS, seedRatio } from '../experiment/reference.js';
 import { formatNumber, hostLine, renderRun, textTable, toCsv } from '../experiment/report.js';
 import { busyCpus, checkRunConfig, runEbizzy } from '../experiment/runner.js';
@@ -235,7 +234,7 @@ async function writeSweep(dir: string, stem: string, file: SweepFile, title: str
   return writeOut(dir, {
     [`${stem}.json`]: `${JSON.stringify(file, null, 2)}\n`,
     [`${stem}.csv`]: toCsv(file.results),
-    [`${stem}.svg`]: await renderSvg(file.results, title),
+    [`${stem}.svg`]: await (await charts()).renderSvg(file.results, title),
   });
 }
 
@@ -244,7 +243,13 @@ function sweepTitle(file: SweepFile): string {
   return `ebizzy records/s by thread count (${file.base.ebizzy.seconds} s per point, ${file.base.memoryMiB} MiB${host ? `, host ${host.cores} cores` : ''})`;
 }
 
-function sweepSummary(file: SweepFile): string {
+/** vega and vega-lite load only for the commands that draw (stress and ebizzy start faster). */
+function charts(): Promise<typeof import('../experiment/charts.js')> {
+  return import('../experiment/charts.js');
+}
+
+async function sweepSummary(file: SweepFile): Promise<string> {
+  const { renderAscii } = await charts();
   const missing = missingPoints(file);
   return [
     renderAscii(file.results, process.stdout.isTTY === true),
@@ -332,7 +337,7 @@ export function sweepCommand(): Command {
       const stem = shard.count === 1 ? 'sweep' : `sweep.shard-${shard.index}-of-${shard.count}`;
       const written = await writeSweep(o.out, stem, file, sweepTitle(file));
       console.error(`written: ${written.join(', ')}`);
-      console.log(o.json ? JSON.stringify(file, null, 2) : sweepSummary(file));
+      console.log(o.json ? JSON.stringify(file, null, 2) : await sweepSummary(file));
     },
   );
 }
@@ -347,6 +352,6 @@ export function mergeCommand(): Command {
       const merged = mergeSweeps(files.map(readSweepFile));
       const written = await writeSweep(o.out, 'sweep', merged, sweepTitle(merged));
       console.error(`written: ${written.join(', ')}`);
-      console.log(o.json ? JSON.stringify(merged, null, 2) : sweepSummary(merged));
+      console.log(o.json ? JSON.stringify(merged, null, 2) : await sweepSummary(merged));
     });
 }
