@@ -116,11 +116,7 @@ export function renderCompare(rows: CompareRow[], pressureMiB: number): string {
     const sample = group[0].pressured ?? group[0].plain;
     out.push(
       `ebizzy, ${threads} thread(s) on ${threads} simulated CPU(s), ${sample.config.ebizzy.seconds} s per run, ${sample.config.memoryMiB} MiB memory, lg_dirty_mult ${sample.config.lgDirtyMult}`,
-      hostLine(
-        sample.host,
-        busyCpus(sample.config) + (pressureMiB > 0 ? 1 : 0) > sample.host.cores,
-        busyCpus(sample.config),
-      ),
+      hostLine(sample.host, sample.oversubscribed, busyCpus(sample.config)),
       textTable(
         [
           'policy',

@@ -54,9 +54,12 @@ export interface RunHooks {
   validate?: boolean;
 }
 
-/** The simulated CPUs a run keeps busy: ebizzy CPUs, the pressure CPU; kswapd is counted apart. */
+/**
+ * The simulated CPUs a run keeps busy: the ebizzy CPUs, and under pressure the pressure process and
+ * kswapd (which then reclaims almost all the time). An idle kswapd is not counted.
+ */
 export function busyCpus(config: RunConfig): number {
-  return config.cpus + (config.pressureMiB > 0 ? 1 : 0);
+  return config.cpus + (config.pressureMiB > 0 ? 2 : 0);
 }
 
 /**
