@@ -15,6 +15,12 @@ function stressPolicy(text: string): StressPolicy {
   return text as StressPolicy;
 }
 
+function faultKind(text: string): 'throw' | 'terminate' {
+  if (text !== 'throw' && text !== 'terminate')
+    throw new InvalidArgumentError(`expected throw or terminate, got "${text}"`);
+  return text;
+}
+
 function strategy(text: string): 'random' | 'pct' {
   if (text !== 'random' && text !== 'pct')
     throw new InvalidArgumentError(`expected random or pct, got "${text}"`);
@@ -138,6 +144,11 @@ export function stressCommand(): Command {
       `test only: re-introduce a known race (${Object.keys(NO_MUTATIONS).join(', ')}); repeatable`,
       mutation,
     )
+    .option(
+      '--inject-fault <kind>',
+      'test only: cpu 0 throws inside a critical section (throw) or its worker thread is terminated mid-run (terminate)',
+      faultKind,
+    )
     .option('--json', 'print the report as JSON', false)
     .action(
       async (o: {
@@ -154,6 +165,7 @@ export function stressCommand(): Command {
         deterministic: boolean;
         strategy: 'random' | 'pct';
         replay?: number;
+        injectFault?: 'throw' | 'terminate';
         mutation?: (keyof Mutations)[];
         json: boolean;
       }) => {
@@ -178,6 +190,7 @@ export function stressCommand(): Command {
           deterministic,
           strategy: o.strategy,
           replayDecisions: o.replay ?? 16,
+          injectFault: o.injectFault ?? null,
         };
         const bar = progress(
           config.seconds > 0 ? config.seconds : 1,

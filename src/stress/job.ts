@@ -23,7 +23,16 @@ export const STRESS_CONTROL = {
   violations: 7,
   /** CPUs that finished their fixed operation count. */
   finished: 8,
+  /** Per CPU from here: the operation it is running (index in OP_NAMES + 1; 0: none). */
+  currentOp: 16,
 } as const;
+
+/** Test-only fault injection: a CPU throws inside a critical section after this many operations. */
+export interface InjectedFault {
+  kind: 'throw';
+  cpu: number;
+  afterOps: number;
+}
 
 export interface StressCpuArgs {
   threads: (StressThreadConfig & { pid: number })[];
@@ -38,6 +47,7 @@ export interface StressCpuArgs {
   decisionsOnViolation: number;
   /** Stress CPUs in the run: the last to finish stops kswapd (a deterministic end). */
   stressCpus: number;
+  fault: InjectedFault | null;
 }
 
 export interface StressCpuResult {
@@ -83,6 +93,8 @@ export function stressCpu(machine: Machine, cpu: number, a: StressCpuArgs): Stre
   let done = 0;
   const limit = a.opsPerThread * threads.length;
   while (Atomics.load(control, STRESS_CONTROL.stop) === 0 && (a.opsPerThread === 0 || done < limit)) {
+    if (a.fault !== null && a.fault.cpu === cpu && done === a.fault.afterOps)
+      injectFault(machine, cpu, threads[0], control);
     step(threads[done % threads.length], control);
     done++;
     if ((done & 15) === 0) Atomics.add(control, STRESS_CONTROL.ops, 16);
@@ -98,9 +110,22 @@ export function stressCpu(machine: Machine, cpu: number, a: StressCpuArgs): Stre
   return summarize(cpu, threads);
 }
 
+/** Crashes this CPU while it holds its process's mmap_sem for reading (a fault-injection test). */
+function injectFault(machine: Machine, cpu: number, thread: StressThread, control: Int32Array): void {
+  const k = machine.kernel;
+  const c = machine.cpu(cpu);
+  Atomics.store(control, STRESS_CONTROL.currentOp + cpu, OP_NAMES.indexOf('mprotect') + 1);
+  k.mmapSems[thread.t.mm].downRead(c.lock);
+  throw new Error(
+    `injected fault: cpu ${cpu} threw inside a critical section (holding mmap_sem of pid ${thread.t.pid} for reading)`,
+  );
+}
+
 function step(thread: StressThread, control: Int32Array): void {
   const before = thread.violations.length;
+  Atomics.store(control, STRESS_CONTROL.currentOp + thread.config.cpu, 1 + OP_NAMES.indexOf(thread.nextOp()));
   thread.step();
+  Atomics.store(control, STRESS_CONTROL.currentOp + thread.config.cpu, 0);
   if (thread.violations.length > before)
     Atomics.add(control, STRESS_CONTROL.violations, thread.violations.length - before);
 }

@@ -40,6 +40,11 @@ export interface StressConfig {
   strategy: 'random' | 'pct';
   /** Scheduling decisions shown before a violation (deterministic mode). */
   replayDecisions: number;
+  /**
+   * Test-only fault injection on CPU 0: 'throw' (its code throws while it holds mmap_sem) or
+   * 'terminate' (its worker thread is terminated mid-run). The run must stop with a report.
+   */
+  injectFault: 'throw' | 'terminate' | null;
 }
 
 export interface StressReport {
@@ -176,7 +181,11 @@ export async function runStress(
     }
     startKswapd();
     let failure: unknown = null;
+    /** Every CPU that crashed, in the order their failures arrived (one dead CPU takes others along). */
+    const failures: string[] = [];
     const jobs: Promise<StressCpuResult>[] = [];
+    // Terminating CPU 0's worker thread aborts its task: piscina ends the thread mid-operation.
+    const terminator = new AbortController();
     for (let cpu = 0; cpu < config.cpus; cpu++) {
       const args: StressCpuArgs = {
         threads: pids.map((pid, p) => ({
@@ -199,8 +208,10 @@ export async function runStress(
         deterministic: config.deterministic,
         decisionsOnViolation: config.replayDecisions,
         stressCpus: config.cpus,
+        fault: config.injectFault === 'throw' ? { kind: 'throw', cpu: 0, afterOps: 200 } : null,
       };
-      jobs.push(pool.run<StressCpuResult>(cpu, jobModule('./job'), 'stressCpu', args));
+      const signal = cpu === 0 && config.injectFault === 'terminate' ? terminator.signal : undefined;
+      jobs.push(pool.run<StressCpuResult>(cpu, jobModule('./job'), 'stressCpu', args, signal));
     }
     const hog = pressure
       ? pool.run<PressureResult>(config.cpus, jobModule('../workloads/pressure'), 'pressure', {
@@ -219,6 +230,7 @@ export async function runStress(
     for (const job of [...jobs, ...(hog ? [hog] : [])]) {
       job.catch((error: unknown) => {
         failure ??= error;
+        failures.push(error instanceof Error ? error.message : String(error));
         Atomics.store(control, STRESS_CONTROL.stop, 1);
         Atomics.notify(control, STRESS_CONTROL.stop);
       });
@@ -247,6 +259,13 @@ export async function runStress(
         : performance.now() - start >= config.seconds * 1000);
     while (!finished()) {
       await new Promise((resolve) => setTimeout(resolve, 20));
+      if (
+        config.injectFault === 'terminate' &&
+        !terminator.signal.aborted &&
+        performance.now() - start > 1000
+      ) {
+        terminator.abort(new Error('injected fault: cpu 0 terminated mid-run'));
+      }
       onProgress?.(Atomics.load(control, STRESS_CONTROL.ops), (performance.now() - start) / 1000);
       if (performance.now() >= nextValidation && !finished()) {
         generation++;
@@ -280,8 +299,15 @@ export async function runStress(
     }
     if (hog !== null) report.pressure = await hog.catch(() => null);
     failure ??= kswapdFailure;
-    if (failure !== null) report.crash = failure instanceof Error ? failure.message : String(failure);
-    else validate(machine, report);
+    if (failure !== null) {
+      const running = Array.from(
+        { length: config.cpus },
+        (_, cpu) =>
+          `cpu ${cpu}: ${opName(Atomics.load(control, STRESS_CONTROL.currentOp + cpu)) ?? 'between operations'}`,
+      );
+      if (failures.length === 0) failures.push(failure instanceof Error ? failure.message : String(failure));
+      report.crash = `${failures.join('\n')}\nwhen the run stopped: ${running.join('; ')}`;
+    } else validate(machine, report);
     report.lockdep = machine.lockdepReports();
     report.vmstat = machine.vmstat();
     if (sched !== null) {
@@ -300,6 +326,10 @@ export async function runStress(
     report.lockdep.length === 0 &&
     report.crash === null;
   return report;
+}
+
+function opName(code: number): string | null {
+  return code > 0 ? OP_NAMES[code - 1] : null;
 }
 
 function validate(machine: Machine, report: StressReport): void {

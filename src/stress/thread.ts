@@ -188,8 +188,17 @@ export class StressThread {
   }
 
   /** One random operation. */
+  private pending: OpName | null = null;
+
+  /** The operation the next step() will run (drawn now, so that a report can name it). */
+  nextOp(): OpName {
+    this.pending ??= this.table[this.random.below(this.table.length)];
+    return this.pending;
+  }
+
   step(): OpName {
-    const op = this.table[this.random.below(this.table.length)];
+    const op = this.nextOp();
+    this.pending = null;
     this.counts[op]++;
     this.steps++;
     try {

@@ -31,7 +31,13 @@ export class CpuPool {
     try {
       return (await this.pool.run(task, signal === undefined ? {} : { signal })) as R;
     } catch (error) {
-      reapCpu(this.machine.kernel, cpu, error instanceof Error ? error.message : String(error));
+      const report = reapCpu(
+        this.machine.kernel,
+        cpu,
+        error instanceof Error ? error.message.split('\n')[0] : String(error),
+      );
+      if (error instanceof Error && !error.message.includes(`cpu ${cpu} `))
+        error.message = `${error.message}\n${report}`;
       throw error;
     }
   }

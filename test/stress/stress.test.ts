@@ -122,6 +122,37 @@ describe('deterministic schedules', () => {
   });
 });
 
+describe('fault injection: a CPU that dies never hangs the run or passes as success', () => {
+  for (const kind of ['throw', 'terminate'] as const) {
+    it(`cpu 0 ${kind === 'throw' ? 'throws inside a critical section' : 'is terminated mid-run'}: a bounded stop with a report naming the cpu, its lock and the operation`, async () => {
+      const start = Date.now();
+      const outcome = await stress(
+        '--policy',
+        'vrange',
+        '--seconds',
+        '20',
+        '--seed',
+        '41',
+        '--inject-fault',
+        kind,
+      );
+      const seconds = (Date.now() - start) / 1000;
+      console.log(
+        `--inject-fault ${kind}: exit ${outcome.code} after ${seconds.toFixed(1)} s\n${outcome.report?.crash}`,
+      );
+      expect(outcome.code).not.toBe(0);
+      expect(outcome.report?.passed).toBe(false);
+      // Stopped by the failure, well before the 20 s it was asked to run.
+      expect(seconds).toBeLessThan(15);
+      const crash = outcome.report?.crash ?? '';
+      expect(crash).toMatch(
+        /cpu 0 died: .*; it (held mmap_sem-R|held .*@\d+|held no locks; it was waiting for \S+)/,
+      );
+      expect(crash).toMatch(/when the run stopped: cpu 0: [a-z_]+/);
+    });
+  }
+});
+
 describe('the checker can fail: every mutation is caught within 30 s', () => {
   for (const mutation of [
     'skipShootdownWait',
