@@ -8,6 +8,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Tests start worker threads of their own; two test files at a time fit a 2-core machine.
     maxWorkers: 2,
-    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
+    reporters: ['default', ['json', { outputFile: process.env.VITEST_JSON ?? '.vitest-report.json' }]],
   },
 });

@@ -4,6 +4,8 @@
 import { execFileSync } from 'node:child_process';
 
 export default function setup(): void {
+  // scripts/run-tests.mjs runs the suite without test/stress first: that phase needs no build.
+  if (process.env.VITEST_SKIP_BUILD === '1') return;
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
     stdio: 'inherit',
   });

@@ -54,7 +54,7 @@ export function renderStress(report: StressReport): string {
   if (report.vmstat !== null) {
     const v = report.vmstat;
     lines.push(
-      `kernel: ${formatNumber(v.pgfault)} faults, ${formatNumber(v.pgvrange_discard)} pages purged, ${formatNumber(v.pglazyfreed)} lazily freed pages discarded, ${formatNumber(v.nr_tlb_remote_flush)} shootdowns, ${formatNumber(v.sigbus)} SIGBUS, ${formatNumber(v.sigsegv)} SIGSEGV`,
+      `kernel: ${formatNumber(v.pgfault)} faults, ${formatNumber(v.pgvrange_discard)} pages purged (${formatNumber(v.vrange_victim_changed)} victims changed before they were locked), ${formatNumber(v.pglazyfreed)} lazily freed pages discarded, ${formatNumber(v.nr_tlb_remote_flush)} shootdowns, ${formatNumber(v.sigbus)} SIGBUS, ${formatNumber(v.sigsegv)} SIGSEGV`,
     );
   }
   if (report.pressure !== null) {

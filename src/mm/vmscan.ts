@@ -127,10 +127,15 @@ function shrinkVranges(cpu: Cpu, target: number, direct: boolean): number {
     const lock = k.vrangeLocks[mm];
     lock.lock(cpu.lock);
     try {
+      // Re-validate: the range may have become non-volatile, or its node been freed and reused.
+      const freed =
+        i32[nodeWord(k, node, VRANGE_NODE.gen)] !== gen || i32[nodeWord(k, node, VRANGE_NODE.mm)] !== mm;
+      const moved =
+        i32[nodeWord(k, node, VRANGE_NODE.start)] !== start ||
+        i32[nodeWord(k, node, VRANGE_NODE.last)] !== last;
+      if (freed || moved) cpu.count(VM.vrange_victim_changed);
       if (!k.config.mutations.skipPurgeRevalidation) {
-        // Re-validate: the range may have become non-volatile, or its node been freed and reused.
-        if (i32[nodeWord(k, node, VRANGE_NODE.gen)] !== gen || i32[nodeWord(k, node, VRANGE_NODE.mm)] !== mm)
-          continue;
+        if (freed) continue;
         start = i32[nodeWord(k, node, VRANGE_NODE.start)];
         last = i32[nodeWord(k, node, VRANGE_NODE.last)];
       }

@@ -21,6 +21,8 @@ export const VMSTAT_ITEMS = [
   'pgvrange_discard',
   'pgdiscard_direct',
   'pgdiscard_kswapd',
+  /** Victims that changed (became non-volatile, shrank, were freed) between the LRU and vrange_lock. */
+  'vrange_victim_changed',
   'vrange_volatile',
   'vrange_novolatile',
   'vrange_purged_reported',

@@ -83,6 +83,8 @@ export interface StressThreadConfig {
 }
 
 const MAX_REGION_PAGES = 32;
+/** Spans a thread keeps marked before it un-marks its oldest. */
+const MAX_MARKED_SPANS = 4;
 const MAX_REGIONS = 12;
 
 /** xorshift32: the thread's deterministic generator. */
@@ -108,7 +110,8 @@ class Random {
 }
 
 function weights(policy: StressPolicy): Record<OpName, number> {
-  const volatile = policy === 'vrange' || policy === 'vma' || policy === 'all' ? 12 : 0;
+  // A single-design policy puts its weight on marking: that is where its races are.
+  const volatile = policy === 'vrange' || policy === 'vma' ? 24 : policy === 'all' ? 12 : 0;
   return {
     mmap: 6,
     munmap: 3,
@@ -196,9 +199,13 @@ export class StressThread {
     return this.pending;
   }
 
+  /** The span the last un-marking returned, checked once more before the next operation. */
+  private recheck: [Region, number, number] | null = null;
+
   step(): OpName {
     const op = this.nextOp();
     this.pending = null;
+    this.recheckUnmarked();
     this.counts[op]++;
     this.steps++;
     try {
@@ -451,6 +458,9 @@ export class StressThread {
   }
 
   private doMark(region: Region, first: number, count: number): void {
+    // Like an allocator that reuses its oldest freed runs: few ranges stay volatile for long, so
+    // reclaim's oldest victims are often the ones being un-marked — the race worth hunting.
+    while (this.marked.length >= MAX_MARKED_SPANS && this.unmarkOldest()) {}
     const addr = region.addr + first * PAGE;
     const how = this.markWith.get(region) ?? 'vrange';
     // Lazily freed pages are left out of marks (their two "may be lost" rules would mix).
@@ -468,6 +478,25 @@ export class StressThread {
     region.states.fill(VOLATILE, first, first + count);
     if (this.marked.length >= 64) this.marked.shift();
     this.marked.push([region, first, count]);
+  }
+
+  /**
+   * A purge racing with the un-marking can land just after it returned; look at the span again one
+   * operation later, when such a purge has had time to finish.
+   */
+  private recheckUnmarked(): void {
+    const span = this.recheck;
+    this.recheck = null;
+    if (span === null || !this.shadow.regions.includes(span[0]) || (span[0].prot & PROT_READ) === 0) return;
+    const [region, first, count] = span;
+    try {
+      for (let page = first; page < first + count; page++) {
+        if (region.states[page] === NORMAL) this.checkPage('unmark', region, page);
+      }
+    } catch (error) {
+      if (!(error instanceof OutOfMemoryError)) throw error;
+      this.oom++;
+    }
   }
 
   private doUnmark(region: Region, first: number, count: number): void {
@@ -492,6 +521,7 @@ export class StressThread {
       region.states[page] = ret === 0 ? NORMAL : LAZY;
     }
     if ((region.prot & PROT_READ) === 0) return; // a later read decides
+    this.recheck = [region, first, count];
     for (const page of wasVolatile) {
       try {
         if (this.checkPage('unmark', region, page) === -1)
