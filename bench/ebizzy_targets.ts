@@ -1,0 +1,90 @@
+// The ebizzy targets of issue 5, measured as medians of interleaved repetitions (npm run bench:ebizzy):
+// records/s per policy at 1 and 2 threads (ebizzy defaults, purge on every free, no pressure), the
+// ratios to dontneed, and the simulated dontneed against the real kernel measured on this machine.
+
+import { defaultRunConfig } from '../src/experiment/defaults.js';
+import { REAL_KERNEL } from '../src/experiment/reference.js';
+import { runEbizzy } from '../src/experiment/runner.js';
+import type { PurgePolicy, RunConfig } from '../src/experiment/types.js';
+import { hostInfo, hostMarkdown, oversubscribed, table, writeResults } from './report.js';
+
+const repetitions = Number(process.env.REPS ?? 5);
+const seconds = Number(process.env.SECONDS_PER_RUN ?? 5);
+const policies: PurgePolicy[] = ['dontneed', 'vma', 'vrange', 'madv_free', 'none'];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const host = hostInfo();
+const base: RunConfig = { ...defaultRunConfig(), memoryMiB: 64, lgDirtyMult: -1, seed: 1 };
+const samples: Record<string, number[]> = {};
+for (const threads of [1, 2]) {
+  for (let rep = 0; rep < repetitions; rep++) {
+    // Interleaved: every policy once per round, so that drift on the host hits them alike.
+    for (const policy of policies) {
+      const config: RunConfig = {
+        ...base,
+        policy,
+        cpus: threads,
+        seed: rep + 1,
+        ebizzy: { ...base.ebizzy, threads, seconds },
+      };
+      const result = await runEbizzy(config);
+      const key = `${policy}/${threads}`;
+      samples[key] ??= [];
+      samples[key].push(result.recordsPerSecond);
+      console.error(`${key} rep ${rep + 1}: ${Math.round(result.recordsPerSecond)}`);
+    }
+  }
+}
+
+const med = (policy: PurgePolicy, threads: number) => median(samples[`${policy}/${threads}`]);
+const rows = [1, 2].flatMap((threads) =>
+  policies.map((policy) => [
+    threads,
+    policy,
+    Math.round(med(policy, threads)).toLocaleString('en-US'),
+    `${Math.round(Math.min(...samples[`${policy}/${threads}`]))}–${Math.round(Math.max(...samples[`${policy}/${threads}`]))}`,
+    `x${(med(policy, threads) / med('dontneed', threads)).toFixed(2)}`,
+    oversubscribed(threads, host) ? 'oversubscribed' : '',
+  ]),
+);
+const ratio1 = (p: PurgePolicy) => med(p, 1) / med('dontneed', 1);
+const realRatio = REAL_KERNEL.oneThread.madv_free / REAL_KERNEL.oneThread.dontneed;
+const within = (r: number) => Math.abs(r - realRatio) / realRatio <= 0.25;
+const targets = [
+  [
+    'vrange/dontneed at 1 thread within 25% of the real kernel madv_free/dontneed (x3.18)',
+    `x${ratio1('vrange').toFixed(2)}`,
+    within(ratio1('vrange')) ? 'met' : 'NOT met',
+  ],
+  [
+    'madv_free/dontneed at 1 thread within 25% of the real kernel (x3.18)',
+    `x${ratio1('madv_free').toFixed(2)}`,
+    within(ratio1('madv_free')) ? 'met' : 'NOT met',
+  ],
+  [
+    `simulated dontneed at 1 thread >= half the real kernel's ${REAL_KERNEL.oneThread.dontneed.toLocaleString('en-US')} records/s`,
+    Math.round(med('dontneed', 1)).toLocaleString('en-US'),
+    med('dontneed', 1) >= REAL_KERNEL.oneThread.dontneed / 2 ? 'met' : 'NOT met',
+  ],
+];
+const markdown = [
+  '# ebizzy targets (medians)',
+  '',
+  hostMarkdown(host),
+  `- ${repetitions} interleaved repetitions of ${seconds} s per policy and thread count; ebizzy defaults (10 chunks of 512 KiB), allocator purging on every free, 64 MiB machine, no pressure, one simulated CPU per thread`,
+  '',
+  table(['threads', 'policy', 'median records/s', 'range', 'vs dontneed', 'note'], rows),
+  '',
+  '## Targets (issue 5)',
+  '',
+  table(['target', 'measured', ''], targets),
+  '',
+  `Real kernel on this machine (given in issue 5, not measured here): ${REAL_KERNEL.source}; dontneed ${REAL_KERNEL.oneThread.dontneed} and madv_free ${REAL_KERNEL.oneThread.madv_free} records/s at 1 thread, ${REAL_KERNEL.twoThreads.dontneed} and ${REAL_KERNEL.twoThreads.madv_free} at 2.`,
+].join('\n');
+writeResults(`ebizzy-targets-${host.cores}core`, { host, repetitions, seconds, samples, targets }, markdown);
+console.log(markdown);
