@@ -59,8 +59,12 @@ export const LOCK_CPU = defineStruct(
 /** state: WAITER_WAITING, WAITER_GRANTED (handed the lock) or WAITER_WOKEN (a writer told to try). */
 export const LOCK_WAITER = defineStruct('lock_waiter', ['next', 'mode', 'state'], { cacheLine: true });
 
-/** One entry of a CPU's held-lock stack (the robust list and lockdep's held_locks). */
-export const HELD_LOCK = defineStruct('held_lock', ['lock', 'classId', 'mode', 'flags']);
+/**
+ * One entry of a CPU's held-lock stack (the robust list and lockdep's held_locks): the lock word and
+ * one info word packing class, mode and flags (HELD_INFO_* in locks/domain.ts), so that recording an
+ * acquisition, the hottest path of every lock, writes two words.
+ */
+export const HELD_LOCK = defineStruct('held_lock', ['lock', 'info']);
 
 /** lock_stat counters of one class row (a class has a write row, and a read row for rwsems). */
 export const LOCK_STAT = defineStruct('lock_stat', [

@@ -22,6 +22,25 @@ export const MODE_WRITE = 0;
 export const MODE_READ = 1;
 /** Held-lock flag: taken with a trylock (lockdep adds no dependency for it). */
 export const HELD_TRYLOCK = 1;
+/** Held-lock flag: the hold time is sampled for lock_stat (its start is in the held_since region). */
+export const HELD_SAMPLED = 2;
+
+// Packing of HELD_LOCK.info: class id in the low 16 bits, then the mode bit, then the flags.
+const HELD_INFO_CLASS_MASK = 0xffff;
+const HELD_INFO_MODE_SHIFT = 16;
+const HELD_INFO_FLAGS_SHIFT = 17;
+
+export function heldInfoClass(info: number): number {
+  return info & HELD_INFO_CLASS_MASK;
+}
+
+export function heldInfoMode(info: number): number {
+  return (info >>> HELD_INFO_MODE_SHIFT) & 1;
+}
+
+export function heldInfoFlags(info: number): number {
+  return info >>> HELD_INFO_FLAGS_SHIFT;
+}
 
 /** Points at which a scheduler may interleave CPUs (sched/scheduler.ts installs one as LockDomain.hook). */
 export const SchedPoint = {
@@ -100,6 +119,7 @@ export class LockDomain {
     this.heldSinceBase = doubleIndex(regions.heldSince);
     this.statBase = doubleIndex(regions.lockStat);
     this.statRowsPerCpu = classes.count * 2;
+    if (classes.count > HELD_INFO_CLASS_MASK + 1) throw new Error('too many lock classes for HELD_LOCK.info');
     if (options.holdSampleShift < 0 || options.holdSampleShift > 30) throw new Error('bad holdSampleShift');
   }
 
@@ -150,7 +170,7 @@ export class LockDomain {
       const depth = this.i32[this.cpuWord(cpu, LOCK_CPU.heldDepth)];
       for (let d = 0; d < depth && d < MAX_HELD_LOCKS; d++) {
         if (this.i32[this.heldWord(cpu, d, HELD_LOCK.lock)] === lockWord) {
-          holders.push({ cpu, mode: this.i32[this.heldWord(cpu, d, HELD_LOCK.mode)] });
+          holders.push({ cpu, mode: heldInfoMode(this.i32[this.heldWord(cpu, d, HELD_LOCK.info)]) });
         }
       }
     }
@@ -162,9 +182,11 @@ export class LockDomain {
     const depth = this.i32[this.cpuWord(cpu, LOCK_CPU.heldDepth)];
     const parts: string[] = [];
     for (let d = 0; d < depth && d < MAX_HELD_LOCKS; d++) {
-      const classId = this.i32[this.heldWord(cpu, d, HELD_LOCK.classId)];
-      const mode = this.i32[this.heldWord(cpu, d, HELD_LOCK.mode)] === MODE_READ ? 'R' : 'W';
-      parts.push(`${this.classes.name(classId)}-${mode} @${this.i32[this.heldWord(cpu, d, HELD_LOCK.lock)]}`);
+      const info = this.i32[this.heldWord(cpu, d, HELD_LOCK.info)];
+      const mode = heldInfoMode(info) === MODE_READ ? 'R' : 'W';
+      parts.push(
+        `${this.classes.name(heldInfoClass(info))}-${mode} @${this.i32[this.heldWord(cpu, d, HELD_LOCK.lock)]}`,
+      );
     }
     return parts.length === 0 ? 'no locks' : parts.join(', ');
   }
@@ -196,6 +218,11 @@ export class LockCpu {
   private readonly sinceFirst: number;
   private readonly depthWord: number;
   private readonly sampleMask: number;
+  private readonly lockStat: boolean;
+  /** lockdep is on for this domain (read on every acquire, so kept beside the CPU). */
+  readonly lockdep: boolean;
+  /** Owner tag stored in lock words: never 0, so 0 can mean "free". */
+  readonly tag: number;
   depth = 0;
   private acquireSeq = 0;
 
@@ -210,11 +237,9 @@ export class LockCpu {
     this.sinceFirst = dom.heldSinceBase + id * MAX_HELD_LOCKS;
     this.depthWord = dom.cpuWord(id, LOCK_CPU.heldDepth);
     this.sampleMask = (1 << dom.options.holdSampleShift) - 1;
-  }
-
-  /** Owner tag stored in lock words: never 0, so 0 can mean "free". */
-  get tag(): number {
-    return this.id + 1;
+    this.lockStat = dom.options.lockStat;
+    this.lockdep = dom.options.lockdep;
+    this.tag = id + 1;
   }
 
   /** Records an acquisition: lock_stat counts and the held-lock stack. */
@@ -223,21 +248,21 @@ export class LockCpu {
     if (depth >= MAX_HELD_LOCKS) throw new Error(`cpu ${this.id}: held-lock stack overflow`);
     const entry = this.heldFirst + depth * HELD_LOCK.STRIDE;
     const i32 = this.i32;
-    i32[entry + HELD_LOCK.lock] = lockWord;
-    i32[entry + HELD_LOCK.classId] = classId;
-    i32[entry + HELD_LOCK.mode] = mode;
-    i32[entry + HELD_LOCK.flags] = flags;
-    let since = 0;
-    if (this.dom.options.lockStat) {
+    let info = classId | (mode << HELD_INFO_MODE_SHIFT) | (flags << HELD_INFO_FLAGS_SHIFT);
+    if (this.lockStat) {
       const stat = this.statFirst + (classId * 2 + mode) * LOCK_STAT.STRIDE;
       this.f64[stat + LOCK_STAT.acquisitions]++;
       if (i32[lastCpuWord] !== this.id) {
         this.f64[stat + LOCK_STAT.acqBounces]++;
         i32[lastCpuWord] = this.id;
       }
-      if ((++this.acquireSeq & this.sampleMask) === 0) since = performance.now();
+      if ((++this.acquireSeq & this.sampleMask) === 0) {
+        info |= HELD_SAMPLED << HELD_INFO_FLAGS_SHIFT;
+        this.f64[this.sinceFirst + depth] = performance.now();
+      }
     }
-    this.f64[this.sinceFirst + depth] = since;
+    i32[entry + HELD_LOCK.lock] = lockWord;
+    i32[entry + HELD_LOCK.info] = info;
     this.depth = depth + 1;
     // A plain store: other CPUs read the stack only for reports (where a stale depth is harmless) and
     // after this CPU is dead (its thread has stopped, which orders its stores before the reaper's loads).
@@ -258,8 +283,9 @@ export class LockCpu {
         `cpu ${this.id}: releases ${this.dom.classes.name(classId)} @${lockWord}, which it does not hold`,
       );
     }
-    const since = this.f64[this.sinceFirst + depth];
-    if (since !== 0) this.recordHold(classId * 2 + mode, performance.now() - since);
+    if ((i32[entry + HELD_LOCK.info] & (HELD_SAMPLED << HELD_INFO_FLAGS_SHIFT)) !== 0) {
+      this.recordHold(classId * 2 + mode, performance.now() - this.f64[this.sinceFirst + depth]);
+    }
     // Close the gap when the lock was not the innermost one (hand-over-hand release).
     const top = this.depth - 1;
     for (let d = depth; d < top; d++) {
@@ -276,8 +302,10 @@ export class LockCpu {
     for (let d = this.depth - 1; d >= 0; d--) {
       const entry = this.heldFirst + d * HELD_LOCK.STRIDE;
       if (this.i32[entry + HELD_LOCK.lock] === lockWord) {
-        this.i32[entry + HELD_LOCK.mode] = mode;
-        this.f64[this.sinceFirst + d] = 0;
+        // The hold in the old mode ends here: stop sampling it rather than charge it to the new mode.
+        const info = this.i32[entry + HELD_LOCK.info] & ~(HELD_SAMPLED << HELD_INFO_FLAGS_SHIFT);
+        this.i32[entry + HELD_LOCK.info] =
+          (info & ~(1 << HELD_INFO_MODE_SHIFT)) | (mode << HELD_INFO_MODE_SHIFT);
         return;
       }
     }
@@ -288,17 +316,18 @@ export class LockCpu {
   heldMode(lockWord: number): number {
     for (let d = this.depth - 1; d >= 0; d--) {
       const entry = this.heldFirst + d * HELD_LOCK.STRIDE;
-      if (this.i32[entry + HELD_LOCK.lock] === lockWord) return this.i32[entry + HELD_LOCK.mode];
+      if (this.i32[entry + HELD_LOCK.lock] === lockWord)
+        return heldInfoMode(this.i32[entry + HELD_LOCK.info]);
     }
     return -1;
   }
 
   heldClass(depth: number): number {
-    return this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.classId];
+    return heldInfoClass(this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.info]);
   }
 
   heldFlags(depth: number): number {
-    return this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.flags];
+    return heldInfoFlags(this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.info]);
   }
 
   heldLock(depth: number): number {
@@ -307,7 +336,7 @@ export class LockCpu {
 
   /** A contended acquisition began; con-bounces when the lock was last taken on another CPU. */
   contended(lastCpuWord: number, classId: number, mode: number): void {
-    if (!this.dom.options.lockStat) return;
+    if (!this.lockStat) return;
     const stat = this.statFirst + (classId * 2 + mode) * LOCK_STAT.STRIDE;
     this.f64[stat + LOCK_STAT.contentions]++;
     if (this.i32[lastCpuWord] !== this.id) this.f64[stat + LOCK_STAT.conBounces]++;
@@ -315,7 +344,7 @@ export class LockCpu {
 
   /** A contended acquisition ended after waitMs; slept says whether it had to sleep. */
   waited(classId: number, mode: number, waitMs: number, slept: boolean): void {
-    if (!this.dom.options.lockStat) return;
+    if (!this.lockStat) return;
     const stat = this.statFirst + (classId * 2 + mode) * LOCK_STAT.STRIDE;
     const us = waitMs * 1000;
     const f64 = this.f64;

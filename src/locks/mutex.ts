@@ -39,7 +39,7 @@ export class Mutex {
   lock(cpu: LockCpu): void {
     const dom = this.dom;
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
-    if (dom.options.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
+    if (cpu.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
     if (Atomics.compareExchange(dom.i32, this.stateWord, 0, cpu.tag) !== 0) this.lockSlow(cpu);
     cpu.acquired(this.word, this.lastCpuWord, this.classId, MODE_WRITE, 0);
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquired, this.word);

@@ -5,7 +5,7 @@
 
 import { HELD_LOCK, LOCK_CPU } from '../layout/layout.js';
 import { lockOfClass } from './any.js';
-import { CPU_DEAD, type LockDomain } from './domain.js';
+import { CPU_DEAD, heldInfoClass, type LockDomain } from './domain.js';
 
 export interface DeadCpuReport {
   cpu: number;
@@ -30,7 +30,7 @@ export function reapDeadCpu(dom: LockDomain, cpu: number, why: string): DeadCpuR
   const depth = Atomics.load(i32, dom.cpuWord(cpu, LOCK_CPU.heldDepth));
   for (let d = 0; d < depth; d++) {
     const lockWord = i32[dom.heldWord(cpu, d, HELD_LOCK.lock)];
-    const classId = i32[dom.heldWord(cpu, d, HELD_LOCK.classId)];
+    const classId = heldInfoClass(i32[dom.heldWord(cpu, d, HELD_LOCK.info)]);
     markLockOwnerDied(dom, lockWord, classId);
     locks.push(`${dom.classes.name(classId)} @${lockWord}`);
   }

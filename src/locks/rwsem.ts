@@ -79,7 +79,7 @@ export class RwSemaphore {
   downRead(cpu: LockCpu): void {
     const dom = this.dom;
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
-    if (dom.options.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
+    if (cpu.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
     const old = Atomics.add(dom.i32, this.countWord, RWSEM_READER_BIAS);
     if ((old & READ_FAILED_MASK) !== 0) this.readSlow(cpu);
     this.entered(cpu, MODE_READ, 0);
@@ -111,7 +111,7 @@ export class RwSemaphore {
   downWrite(cpu: LockCpu): void {
     const dom = this.dom;
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
-    if (dom.options.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
+    if (cpu.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
     if (Atomics.compareExchange(dom.i32, this.countWord, 0, RWSEM_WRITER_LOCKED) !== 0) this.writeSlow(cpu);
     dom.i32[this.ownerWord] = cpu.tag;
     this.entered(cpu, MODE_WRITE, 0);

@@ -45,7 +45,7 @@ export class Spinlock {
   lock(cpu: LockCpu): void {
     const dom = this.dom;
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
-    if (dom.options.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
+    if (cpu.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
     const ticket = Atomics.add(dom.i32, this.nextWord, 1);
     if (Atomics.load(dom.i32, this.servingWord) !== ticket) this.waitTurn(cpu, ticket);
     this.enter(cpu, 0);
