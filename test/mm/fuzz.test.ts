@@ -21,7 +21,7 @@ import {
   VRANGE_PARTIAL,
   VRANGE_VOLATILE,
 } from '../../src/index.js';
-import { changedRegions, expectUnchanged, smallMachine, snapshot } from './helpers.js';
+import { changedRegions, expectUnchanged, STATE_REGIONS, smallMachine, snapshot } from './helpers.js';
 import {
   EMPTY_SHADOW,
   F_READ,
@@ -463,26 +463,10 @@ function callOf(cmd: Exclude<Command, UserAccess>, s: Shadow): Call {
 }
 
 /** The state regions of helpers.ts without the frames (8 MiB of page data): cheap enough for every call. */
-const SMALL_REGIONS = [
-  'zone',
-  'mms',
-  'mmTlb',
-  'vmas',
-  'vrangeNodes',
-  'vrangeLru',
-  'lazyfreeLru',
-  'ptes',
-  'pages',
-];
+const SMALL_REGIONS = STATE_REGIONS.filter((name) => name !== 'frames');
 
 function smallSnapshot(machine: Machine): Map<string, Uint8Array> {
-  const k = machine.kernel;
-  const out = new Map<string, Uint8Array>();
-  for (const name of SMALL_REGIONS) {
-    const region = k.layout[name as keyof typeof k.layout] as { byteOffset: number; byteLength: number };
-    out.set(name, new Uint8Array(k.buffer, region.byteOffset, region.byteLength).slice());
-  }
-  return out;
+  return snapshot(machine, SMALL_REGIONS);
 }
 
 class FuzzFailure extends Error {}

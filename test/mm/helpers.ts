@@ -9,7 +9,7 @@ export function smallMachine(config: MachineConfigInput = {}): Machine {
 }
 
 /** Regions whose bytes are the machine's state (counters and lock statistics left out). */
-const STATE_REGIONS: (keyof MachineLayout)[] = [
+export const STATE_REGIONS: readonly (keyof MachineLayout)[] = [
   'zone',
   'mms',
   'mmTlb',
@@ -22,11 +22,14 @@ const STATE_REGIONS: (keyof MachineLayout)[] = [
   'frames',
 ];
 
-/** A copy of the machine's state, to check that a failed syscall changed nothing. */
-export function snapshot(machine: Machine): Map<string, Uint8Array> {
+/** A copy of the machine's state (or of some regions of it), to check that a failed syscall changed nothing. */
+export function snapshot(
+  machine: Machine,
+  regions: readonly (keyof MachineLayout)[] = STATE_REGIONS,
+): Map<string, Uint8Array> {
   const k = machine.kernel;
   const out = new Map<string, Uint8Array>();
-  for (const name of STATE_REGIONS) {
+  for (const name of regions) {
     const region = k.layout[name] as { byteOffset: number; byteLength: number };
     out.set(name, new Uint8Array(k.buffer, region.byteOffset, region.byteLength).slice());
   }
@@ -60,3 +63,21 @@ export function expectUnchanged(machine: Machine, call: () => number): number {
 }
 
 export const JOBS = new URL('./jobs.ts', import.meta.url).href;
+
+/** The non-empty lines of a /proc file. */
+export function procLines(machine: Machine, path: string): string[] {
+  return machine
+    .procfs(path)
+    .split('\n')
+    .filter((line) => line.length > 0);
+}
+
+/** What the body throws, or undefined when it returns. */
+export function thrown(body: () => unknown): unknown {
+  try {
+    body();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

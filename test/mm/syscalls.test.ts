@@ -15,25 +15,13 @@ import {
   PROT_WRITE,
   SigSegv,
 } from '../../src/index.js';
-import { expectUnchanged, smallMachine } from './helpers.js';
+import { expectUnchanged, procLines, smallMachine, thrown } from './helpers.js';
 
 const PAGE = 4096;
 const MIB = 1 << 20;
 
 function mapsLines(machine: ReturnType<typeof smallMachine>, pid: number): string[] {
-  return machine
-    .procfs(`/proc/${pid}/maps`)
-    .split('\n')
-    .filter((line) => line.length > 0);
-}
-
-function thrown(body: () => unknown): unknown {
-  try {
-    body();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
+  return procLines(machine, `/proc/${pid}/maps`);
 }
 
 describe('mmap', () => {

@@ -15,25 +15,13 @@ import {
   VRANGE_PARTIAL,
   VRANGE_VOLATILE,
 } from '../../src/index.js';
-import { expectUnchanged, smallMachine } from './helpers.js';
+import { expectUnchanged, procLines, smallMachine, thrown } from './helpers.js';
 
 const PAGE = 4096;
 const MIB = 1 << 20;
 
 function vrangeLines(machine: Machine, pid: number): string[] {
-  return machine
-    .procfs(`/proc/${pid}/vrange`)
-    .split('\n')
-    .filter((line) => line.length > 0);
-}
-
-function thrown(body: () => unknown): unknown {
-  try {
-    body();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
+  return procLines(machine, `/proc/${pid}/vrange`);
 }
 
 /** A 4 MiB machine: another process filling 3 MiB forces reclaim to purge what it can. */
