@@ -8,7 +8,7 @@ import { runOnCpu } from '../src/workers/cpu_task.js';
 import type { LockLabTask } from '../src/workers/lock_lab_worker.js';
 import type { LockMode, ScenarioResult } from '../src/workers/lock_scenarios.js';
 import { createPool } from '../src/workers/pool.js';
-import { hostInfo, hostMarkdown, oversubscribed, table, writeResults } from './report.js';
+import { hostInfo, hostMarkdown, median, medianMs, oversubscribed, table, writeResults } from './report.js';
 
 const LOOP = 1000;
 const UNCONTENDED_REPS = 3;
@@ -74,11 +74,10 @@ async function uncontended(): Promise<{ name: string; nsPerPair: number }[]> {
     });
   }
   await bench.run();
-  return bench.tasks.map((task) => {
-    const result = task.result;
-    if (result.state !== 'completed') throw new Error(`${task.name}: ${result.state}`);
-    return { name: task.name, nsPerPair: (result.latency.p50 * 1e6) / LOOP };
-  });
+  return bench.tasks.map((task) => ({
+    name: task.name,
+    nsPerPair: (medianMs(bench, task.name) * 1e6) / LOOP,
+  }));
 }
 
 interface ContendedRow {
@@ -162,12 +161,12 @@ async function main(): Promise<void> {
   const passes: { name: string; nsPerPair: number }[][] = [];
   for (let rep = 0; rep < UNCONTENDED_REPS; rep++) passes.push(await uncontended());
   const single = passes[0].map((row, i) => {
-    const values = passes.map((pass) => pass[i].nsPerPair).sort((a, b) => a - b);
+    const values = passes.map((pass) => pass[i].nsPerPair);
     return {
       name: row.name,
-      nsPerPair: values[Math.floor(values.length / 2)],
-      minNs: values[0],
-      maxNs: values[values.length - 1],
+      nsPerPair: median(values),
+      minNs: Math.min(...values),
+      maxNs: Math.max(...values),
     };
   });
   const target = (name: string, limitNs: number): string => {

@@ -37,7 +37,15 @@ import {
   type MarkResult,
   touchPages,
 } from '../src/workloads/bench_jobs.js';
-import { type HostInfo, hostInfo, hostMarkdown, oversubscribed, table, writeResults } from './report.js';
+import {
+  type HostInfo,
+  hostInfo,
+  hostMarkdown,
+  medianMs,
+  oversubscribed,
+  table,
+  writeResults,
+} from './report.js';
 
 /** The compiled job module beside the compiled benchmark (dist), or the source one (tsx, vitest). */
 const JOBS = new URL(
@@ -175,18 +183,6 @@ function faultRate(results: LoopResult[]): number {
 
 function note(threads: number, host: HostInfo): string {
   return oversubscribed(threads, host) ? `oversubscribed (${threads} threads, ${host.cores} cores)` : '';
-}
-
-/** Median of the samples of a finished tinybench task, in ms. */
-function medianMs(bench: Bench, name: string): number {
-  const task = bench.getTask(name);
-  if (task === undefined) throw new Error(`no task ${name}`);
-  const result = task.result;
-  if (result.state !== 'completed') {
-    const why = result.state === 'errored' ? `: ${result.error.message}` : '';
-    throw new Error(`${name}: ${result.state}${why}`);
-  }
-  return result.latency.p50;
 }
 
 function newBench(sizes: Sizes): Bench {

@@ -4,12 +4,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Bench } from 'tinybench';
+import { hostInfo as runHostInfo } from '../src/experiment/runner.js';
+import type { HostInfo as RunHostInfo } from '../src/experiment/types.js';
 
-export interface HostInfo {
-  cores: number;
-  cpuModel: string;
-  node: string;
-  platform: string;
+/** What every run records about the host, plus what a benchmark file states besides. */
+export interface HostInfo extends RunHostInfo {
   memoryGiB: number;
   date: string;
   command: string;
@@ -17,9 +17,7 @@ export interface HostInfo {
 
 export function hostInfo(): HostInfo {
   return {
-    cores: os.availableParallelism(),
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    node: process.version,
+    ...runHostInfo(),
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     date: new Date().toISOString(),
@@ -65,4 +63,22 @@ export function hostMarkdown(host: HostInfo): string {
 export function table(header: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Median of the samples of a finished tinybench task, in ms. */
+export function medianMs(bench: Bench, name: string): number {
+  const task = bench.getTask(name);
+  if (task === undefined) throw new Error(`no task ${name}`);
+  const result = task.result;
+  if (result.state !== 'completed') {
+    const why = result.state === 'errored' ? `: ${result.error.message}` : '';
+    throw new Error(`${name}: ${result.state}${why}`);
+  }
+  return result.latency.p50;
 }

@@ -31,7 +31,7 @@ export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}
     .option('-R, --random-size', 'random copy size instead of the chunk size', false)
     .option('-p, --mprotect-even', 'mprotect the even chunks read-only', false)
     .option('-P, --holes', 'one-page holes between chunks (chunks are mmapped)', false)
-    .option('-T, --touch-only', 'touch one byte per page instead of copying and searching', false)
+    .option('-T, --touch-only', 'touch one word per page instead of copying and searching', false)
     .option('-l, --byte-loop', 'copy with a loop (32-bit words) instead of memcpy', false)
     .option('-z, --linear-search', 'linear search instead of binary search', false)
     .option('--cpus <n>', 'simulated CPUs for the ebizzy threads', integer(1, 256), d.cpus)

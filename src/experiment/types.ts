@@ -20,7 +20,7 @@ export interface EbizzyOptions {
   threads: number;
   /** -m: mmap/munmap every copy instead of malloc/free. */
   alwaysMmap: boolean;
-  /** -M: never mmap: the copy buffer is allocated once per thread. */
+  /** -M: never mmap (glibc M_MMAP_MAX 0); the allocator maps nothing below a chunk anyway, so it only excludes -m. */
   neverMmap: boolean;
   /** -R: random copy size (1 byte to chunkSize). */
   randomSize: boolean;
@@ -28,7 +28,7 @@ export interface EbizzyOptions {
   mprotectEven: boolean;
   /** -P: one-page holes (touch every other page). */
   holes: boolean;
-  /** -T: touch one byte per page only instead of copying. */
+  /** -T: touch one word per page only instead of copying. */
   touchOnly: boolean;
   /** -l: byte-by-byte copy loop instead of memcpy. */
   byteLoop: boolean;

@@ -29,6 +29,11 @@ export const HELD_SAMPLED = 2;
 const HELD_INFO_CLASS_MASK = 0xffff;
 const HELD_INFO_MODE_SHIFT = 16;
 const HELD_INFO_FLAGS_SHIFT = 17;
+const HELD_INFO_SAMPLED = HELD_SAMPLED << HELD_INFO_FLAGS_SHIFT;
+
+function heldInfo(classId: number, mode: number, flags: number): number {
+  return classId | (mode << HELD_INFO_MODE_SHIFT) | (flags << HELD_INFO_FLAGS_SHIFT);
+}
 
 export function heldInfoClass(info: number): number {
   return info & HELD_INFO_CLASS_MASK;
@@ -248,7 +253,7 @@ export class LockCpu {
     if (depth >= MAX_HELD_LOCKS) throw new Error(`cpu ${this.id}: held-lock stack overflow`);
     const entry = this.heldFirst + depth * HELD_LOCK.STRIDE;
     const i32 = this.i32;
-    let info = classId | (mode << HELD_INFO_MODE_SHIFT) | (flags << HELD_INFO_FLAGS_SHIFT);
+    let info = heldInfo(classId, mode, flags);
     if (this.lockStat) {
       const stat = this.statFirst + (classId * 2 + mode) * LOCK_STAT.STRIDE;
       this.f64[stat + LOCK_STAT.acquisitions]++;
@@ -257,7 +262,7 @@ export class LockCpu {
         i32[lastCpuWord] = this.id;
       }
       if ((++this.acquireSeq & this.sampleMask) === 0) {
-        info |= HELD_SAMPLED << HELD_INFO_FLAGS_SHIFT;
+        info |= HELD_INFO_SAMPLED;
         this.f64[this.sinceFirst + depth] = performance.now();
       }
     }
@@ -283,7 +288,7 @@ export class LockCpu {
         `cpu ${this.id}: releases ${this.dom.classes.name(classId)} @${lockWord}, which it does not hold`,
       );
     }
-    if ((i32[entry + HELD_LOCK.info] & (HELD_SAMPLED << HELD_INFO_FLAGS_SHIFT)) !== 0) {
+    if ((i32[entry + HELD_LOCK.info] & HELD_INFO_SAMPLED) !== 0) {
       this.recordHold(classId * 2 + mode, performance.now() - this.f64[this.sinceFirst + depth]);
     }
     // Close the gap when the lock was not the innermost one (hand-over-hand release).
@@ -303,9 +308,12 @@ export class LockCpu {
       const entry = this.heldFirst + d * HELD_LOCK.STRIDE;
       if (this.i32[entry + HELD_LOCK.lock] === lockWord) {
         // The hold in the old mode ends here: stop sampling it rather than charge it to the new mode.
-        const info = this.i32[entry + HELD_LOCK.info] & ~(HELD_SAMPLED << HELD_INFO_FLAGS_SHIFT);
-        this.i32[entry + HELD_LOCK.info] =
-          (info & ~(1 << HELD_INFO_MODE_SHIFT)) | (mode << HELD_INFO_MODE_SHIFT);
+        const info = this.i32[entry + HELD_LOCK.info];
+        this.i32[entry + HELD_LOCK.info] = heldInfo(
+          heldInfoClass(info),
+          mode,
+          heldInfoFlags(info) & ~HELD_SAMPLED,
+        );
         return;
       }
     }

@@ -30,6 +30,17 @@ export interface LockLabHandle {
   config: LockLabConfig;
 }
 
+function planLab(config: LockLabConfig, classes: LockClassTable): LockLabLayout {
+  return planLockLab({
+    cpus: config.cpus,
+    classCount: classes.count,
+    lockdepTextBytes: config.lockdepTextBytes ?? 64 * 1024,
+    lockCount: config.locks.length,
+    dataWords: config.dataWords,
+    schedTraceEntries: config.schedTraceEntries,
+  });
+}
+
 export class LockLab {
   readonly dom: LockDomain;
   readonly layout: LockLabLayout;
@@ -39,14 +50,7 @@ export class LockLab {
   private constructor(readonly handle: LockLabHandle) {
     const { config, buffer } = handle;
     const classes = new LockClassTable(config.classes);
-    this.layout = planLockLab({
-      cpus: config.cpus,
-      classCount: classes.count,
-      lockdepTextBytes: config.lockdepTextBytes ?? 64 * 1024,
-      lockCount: config.locks.length,
-      dataWords: config.dataWords,
-      schedTraceEntries: config.schedTraceEntries,
-    });
+    this.layout = planLab(config, classes);
     if (buffer.byteLength !== this.layout.byteLength)
       throw new Error('lock lab: buffer does not match its config');
     this.dom = new LockDomain(
@@ -64,15 +68,7 @@ export class LockLab {
   }
 
   static create(config: LockLabConfig): LockLab {
-    const classes = new LockClassTable(config.classes);
-    const layout = planLockLab({
-      cpus: config.cpus,
-      classCount: classes.count,
-      lockdepTextBytes: config.lockdepTextBytes ?? 64 * 1024,
-      lockCount: config.locks.length,
-      dataWords: config.dataWords,
-      schedTraceEntries: config.schedTraceEntries,
-    });
+    const layout = planLab(config, new LockClassTable(config.classes));
     const lab = new LockLab({ buffer: new SharedArrayBuffer(layout.byteLength), config });
     for (const lock of lab.locks) lock.init();
     return lab;
