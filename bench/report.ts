@@ -5,7 +5,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from 'tinybench';
-import { hostInfo as runHostInfo } from '../src/experiment/runner.js';
+import { hostInfo as runHostInfo } from '../src/experiment/host.js';
 import type { HostInfo as RunHostInfo } from '../src/experiment/types.js';
 
 /** What every run records about the host, plus what a benchmark file states besides. */

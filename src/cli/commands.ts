@@ -4,9 +4,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { busyCpus } from '../experiment/host.js';
 import { REAL_KERNEL, SEED_RESULTS, seedRatio } from '../experiment/reference.js';
 import { formatNumber, hostLine, renderRun, textTable, toCsv } from '../experiment/report.js';
-import { busyCpus, checkRunConfig, runEbizzy } from '../experiment/runner.js';
+import { checkRunConfig, runEbizzy } from '../experiment/runner.js';
 import {
   mergeSweeps,
   missingPoints,
@@ -116,7 +117,7 @@ export function renderCompare(rows: CompareRow[], pressureMiB: number): string {
     const sample = group[0].pressured ?? group[0].plain;
     out.push(
       `ebizzy, ${threads} thread(s) on ${threads} simulated CPU(s), ${sample.config.ebizzy.seconds} s per run, ${sample.config.memoryMiB} MiB memory, lg_dirty_mult ${sample.config.lgDirtyMult}`,
-      hostLine(sample.host, sample.oversubscribed, busyCpus(sample.config)),
+      hostLine(sample.host, busyCpus(sample.config.cpus, sample.config.pressureMiB)),
       textTable(
         [
           'policy',

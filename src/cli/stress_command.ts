@@ -1,6 +1,7 @@
 // vrange-lab stress: randomized stress with online invariant checking (see src/stress/).
 
 import { Command, InvalidArgumentError } from 'commander';
+import { busyCpus } from '../experiment/host.js';
 import { formatNumber, hostLine, textTable } from '../experiment/report.js';
 import { type Mutations, NO_MUTATIONS } from '../mm/config.js';
 import { runStress, type StressConfig, type StressReport } from '../stress/runner.js';
@@ -39,7 +40,7 @@ export function renderStress(report: StressReport): string {
     `stress: policy ${c.policy}, ${c.cpus} CPU(s) x ${c.processes} process(es), ${c.seconds > 0 ? `${c.seconds} s` : `${c.opsPerThread} ops per thread`}, seed ${c.seed}, ` +
       `${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB${c.delayInjection ? ', delay injection' : ''}` +
       `${Object.keys(c.mutations).length > 0 ? `, MUTATIONS ${Object.keys(c.mutations).join(' ')}` : ''}`,
-    hostLine(report.host, report.oversubscribed, c.cpus + (c.pressureMiB > 0 ? 1 : 0)),
+    hostLine(report.host, busyCpus(c.cpus, c.pressureMiB)),
     '',
     textTable(
       ['operation', 'count', 'per second'],

@@ -2,6 +2,7 @@
 
 import type { LockStatRow } from '../locks/index.js';
 import type { Vmstat } from '../mm/vmstat.js';
+import { busyCpus } from './host.js';
 import type { HostInfo, RunResult } from './types.js';
 
 /** The vmstat counters a run report shows. */
@@ -39,10 +40,12 @@ export function textTable(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-export function hostLine(host: HostInfo, oversubscribed: boolean, simulatedCpus: number): string {
-  const note = oversubscribed
-    ? `oversubscribed: ${simulatedCpus} busy simulated CPUs on ${host.cores} host cores measure contention for cores, not scaling`
-    : `${simulatedCpus} busy simulated CPUs on ${host.cores} host cores`;
+/** The host and its load: simulatedCpus kept busy (see busyCpus) on its cores, oversubscribed when more. */
+export function hostLine(host: HostInfo, simulatedCpus: number): string {
+  const note =
+    simulatedCpus > host.cores
+      ? `oversubscribed: ${simulatedCpus} busy simulated CPUs on ${host.cores} host cores measure contention for cores, not scaling`
+      : `${simulatedCpus} busy simulated CPUs on ${host.cores} host cores`;
   return `host: ${host.cores} cores (${host.cpuModel}), node ${host.node}, ${host.platform}; ${note}`;
 }
 
@@ -70,7 +73,7 @@ export function renderRun(result: RunResult): string {
   const lines = [
     `ebizzy: policy ${c.policy}, ${c.processes} process(es) x ${e.threads} thread(s) on ${c.cpus} simulated CPU(s), ` +
       `${e.chunks} chunks of ${e.chunkSize / 1024} KiB, ${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB, lg_dirty_mult ${c.lgDirtyMult}, seed ${c.seed}`,
-    hostLine(result.host, result.oversubscribed, c.cpus + (c.pressureMiB > 0 ? 1 : 0)),
+    hostLine(result.host, busyCpus(c.cpus, c.pressureMiB)),
     '',
     `${formatNumber(result.recordsPerSecond)} records/s (${formatNumber(result.records)} records in ${result.elapsedSeconds.toFixed(2)} s; per thread: ${result.perThread.map((n) => formatNumber(n)).join(', ')})`,
     `purged by reclaim: ${formatNumber(result.purgedPages)} pages`,

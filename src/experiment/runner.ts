@@ -2,7 +2,6 @@
 // their threads spread over the simulated CPUs, an optional pressure process on a CPU of its own,
 // kswapd on its own CPU, and the controller measuring the interval between go and stop.
 
-import os from 'node:os';
 import type { LockStatRow } from '../locks/index.js';
 import { defaultWatermarks } from '../mm/config.js';
 import { Machine } from '../mm/machine.js';
@@ -18,7 +17,8 @@ import {
 } from '../workloads/ebizzy.js';
 import type { PressureArgs, PressureResult } from '../workloads/pressure.js';
 import { RunController, type RunSnapshot } from './controller.js';
-import type { HostInfo, RunConfig, RunResult } from './types.js';
+import { busyCpus, hostInfo } from './host.js';
+import type { RunConfig, RunResult } from './types.js';
 
 /** Locks whose lock_stat rows a result keeps. */
 export const LOCKS_THAT_MATTER = [
@@ -32,15 +32,6 @@ export const LOCKS_THAT_MATTER = [
   'lazyfree_lru_lock',
 ];
 
-export function hostInfo(): HostInfo {
-  return {
-    cores: os.availableParallelism(),
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    platform: `${os.platform()} ${os.arch()}`,
-  };
-}
-
 function jobModule(name: string): string {
   const ts = import.meta.url.endsWith('.ts');
   return new URL(`../workloads/${name}.${ts ? 'ts' : 'js'}`, import.meta.url).href;
@@ -52,14 +43,6 @@ export interface RunHooks {
   progressMs?: number;
   /** Validate the whole machine after the run (a quiescent point). Default true. */
   validate?: boolean;
-}
-
-/**
- * The simulated CPUs a run keeps busy: the ebizzy CPUs, and under pressure the pressure process and
- * kswapd (which then reclaims almost all the time). An idle kswapd is not counted.
- */
-export function busyCpus(config: RunConfig): number {
-  return config.cpus + (config.pressureMiB > 0 ? 2 : 0);
 }
 
 /**
@@ -208,7 +191,7 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
     return {
       config,
       host,
-      oversubscribed: busyCpus(config) > host.cores,
+      oversubscribed: busyCpus(config.cpus, config.pressureMiB) > host.cores,
       records,
       elapsedSeconds,
       recordsPerSecond: records / elapsedSeconds,

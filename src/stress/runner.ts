@@ -2,7 +2,7 @@
 // with a pressure process forcing purges, kswapd reclaiming, and the whole-machine validator run
 // at intervals with every CPU paused at a safe point and once more at the end.
 
-import { hostInfo } from '../experiment/runner.js';
+import { busyCpus, hostInfo } from '../experiment/host.js';
 import type { HostInfo } from '../experiment/types.js';
 import { KSWAPD } from '../layout/layout.js';
 import { defaultWatermarks, type Mutations } from '../mm/config.js';
@@ -126,10 +126,11 @@ export async function runStress(
   const k = machine.kernel;
   const pool = new CpuPool(machine, machineCpus + 1);
   const control = new Int32Array(new SharedArrayBuffer(256));
+  const host = hostInfo();
   const report: StressReport = {
     config,
-    host: hostInfo(),
-    oversubscribed: machineCpus > hostInfo().cores,
+    host,
+    oversubscribed: busyCpus(config.cpus, config.pressureMiB) > host.cores,
     elapsedSeconds: 0,
     ops: Object.fromEntries(OP_NAMES.map((n) => [n, 0])) as Record<OpName, number>,
     totalOps: 0,
