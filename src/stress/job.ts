@@ -6,6 +6,7 @@
 import type { Machine } from '../mm/machine.js';
 import { kswapdRun, kswapdStop } from '../mm/vmscan.js';
 import { DeterministicScheduler, formatDecision } from '../sched/index.js';
+import { bump, waitAtLeast } from '../workers/control.js';
 import { delayInjector } from './delay.js';
 import { OP_NAMES, type OpName, StressThread, type StressThreadConfig, type Violation } from './thread.js';
 
@@ -58,12 +59,8 @@ export interface StressCpuResult {
 }
 
 function waitWord(control: Int32Array, word: number, atLeast: number, timeoutMs: number, what: string): void {
-  const deadline = performance.now() + timeoutMs;
-  for (let seen = Atomics.load(control, word); seen < atLeast; seen = Atomics.load(control, word)) {
-    const left = deadline - performance.now();
-    if (left <= 0) throw new Error(`stress: timed out waiting for ${what}`);
-    Atomics.wait(control, word, seen, Math.min(left, 50));
-  }
+  if (!waitAtLeast(control, word, atLeast, timeoutMs))
+    throw new Error(`stress: timed out waiting for ${what}`);
 }
 
 /** A safe point: no lock held, not in user mode. Waits out a pause request. */
@@ -71,8 +68,7 @@ export function safePoint(control: Int32Array, served: { generation: number }): 
   const generation = Atomics.load(control, STRESS_CONTROL.pause);
   if (generation === served.generation) return;
   served.generation = generation;
-  Atomics.add(control, STRESS_CONTROL.paused, 1);
-  Atomics.notify(control, STRESS_CONTROL.paused);
+  bump(control, STRESS_CONTROL.paused);
   waitWord(control, STRESS_CONTROL.resume, generation, 60_000, 'the controller to resume');
 }
 
@@ -87,8 +83,7 @@ export function stressCpu(machine: Machine, cpu: number, a: StressCpuArgs): Stre
   }
   const { control } = a;
   const served = { generation: 0 };
-  Atomics.add(control, STRESS_CONTROL.ready, 1);
-  Atomics.notify(control, STRESS_CONTROL.ready);
+  bump(control, STRESS_CONTROL.ready);
   waitWord(control, STRESS_CONTROL.go, 1, 60_000, 'go');
   let done = 0;
   const limit = a.opsPerThread * threads.length;
@@ -100,8 +95,7 @@ export function stressCpu(machine: Machine, cpu: number, a: StressCpuArgs): Stre
     if ((done & 15) === 0) Atomics.add(control, STRESS_CONTROL.ops, 16);
     safePoint(control, served);
   }
-  Atomics.add(control, STRESS_CONTROL.finished, 1);
-  Atomics.notify(control, STRESS_CONTROL.finished);
+  bump(control, STRESS_CONTROL.finished);
   // Keep answering pauses until the controller stops everyone (a validation may be under way).
   while (Atomics.load(control, STRESS_CONTROL.stop) === 0) {
     safePoint(control, served);

@@ -5,6 +5,7 @@
 import type { AnyLock, LockCpu, LockLab } from '../locks/index.js';
 import { Mutex, RwSemaphore, reapDeadCpu, SchedPoint, Spinlock } from '../locks/index.js';
 import { DeterministicScheduler } from '../sched/index.js';
+import { bump, waitAtLeast } from './control.js';
 
 export type LockMode = 'write' | 'read';
 
@@ -96,21 +97,6 @@ function tryAcquire(lock: AnyLock, cpu: LockCpu): boolean {
 }
 
 /** Waits (bounded) until data[word] >= value; false on timeout. */
-function waitFor(data: Int32Array, word: number, value: number, timeoutMs: number): boolean {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const seen = Atomics.load(data, word);
-    if (seen >= value) return true;
-    const left = deadline - performance.now();
-    if (left <= 0) return false;
-    Atomics.wait(data, word, seen, Math.min(left, 50));
-  }
-}
-
-function bump(data: Int32Array, word: number): void {
-  Atomics.add(data, word, 1);
-  Atomics.notify(data, word);
-}
 
 export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): ScenarioResult {
   const data = lab.data;
@@ -143,7 +129,7 @@ export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): Sc
       const lock = lab.rwsem(s.lock);
       lock.downRead(cpu);
       bump(data, s.counter);
-      const met = waitFor(data, s.counter, s.arrivals, s.timeoutMs);
+      const met = waitAtLeast(data, s.counter, s.arrivals, s.timeoutMs);
       lock.upRead(cpu);
       return done(met ? 1 : 0);
     }
@@ -191,7 +177,7 @@ export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): Sc
     }
     case 'timedAcquire': {
       const lock = lab.locks[s.lock];
-      if (!waitFor(data, s.active, s.need, 10_000)) throw new Error('the lock stream never started');
+      if (!waitAtLeast(data, s.active, s.need, 10_000)) throw new Error('the lock stream never started');
       const start = performance.now();
       acquire(lock, cpu, s.mode);
       const waitedMs = performance.now() - start;
@@ -203,7 +189,7 @@ export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): Sc
       const lock = lab.locks[s.lock];
       acquire(lock, cpu, s.mode);
       bump(data, s.signal);
-      waitFor(data, s.release, 1, 60_000);
+      waitAtLeast(data, s.release, 1, 60_000);
       if (s.after === 'throw') throw new Error(`cpu ${cpu.id} crashed inside its critical section`);
       if (s.after === 'exit') process.exit(3);
       release(lock, cpu, s.mode);
@@ -297,7 +283,7 @@ function throughput(
   const data = lab.data;
   // Start together: every CPU has joined before anyone measures.
   bump(data, s.start);
-  if (!waitFor(data, s.start, s.cpus, 10_000)) throw new Error('throughput: not every CPU started');
+  if (!waitAtLeast(data, s.start, s.cpus, 10_000)) throw new Error('throughput: not every CPU started');
   const deadline = performance.now() + s.durationMs;
   let pairs = 0;
   if (lock instanceof Mutex || lock instanceof Spinlock) {

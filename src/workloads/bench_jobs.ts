@@ -5,6 +5,7 @@
 // counted and how long it took on its own clock. No job sleeps or spins in place of a cost.
 
 import { MADV_DONTNEED, type Machine, type Thread, VRANGE_NOVOLATILE, VRANGE_VOLATILE } from '../index.js';
+import { bump, waitAtLeast } from '../workers/control.js';
 
 const PAGE_SIZE = 4096;
 
@@ -25,17 +26,9 @@ const BARRIER_TIMEOUT_MS = 30_000;
 
 /** Waits until `count` CPUs arrived (they start within a host wake-up of each other). */
 function barrier(control: Int32Array, count: number): void {
-  Atomics.add(control, CONTROL.arrived, 1);
-  Atomics.notify(control, CONTROL.arrived);
-  const deadline = Date.now() + BARRIER_TIMEOUT_MS;
-  for (
-    let seen = Atomics.load(control, CONTROL.arrived);
-    seen < count;
-    seen = Atomics.load(control, CONTROL.arrived)
-  ) {
-    if (Date.now() > deadline) throw new Error(`barrier: ${seen} of ${count} CPUs arrived`);
-    Atomics.wait(control, CONTROL.arrived, seen, 50);
-  }
+  bump(control, CONTROL.arrived);
+  if (!waitAtLeast(control, CONTROL.arrived, count, BARRIER_TIMEOUT_MS))
+    throw new Error(`barrier: ${Atomics.load(control, CONTROL.arrived)} of ${count} CPUs arrived`);
 }
 
 function check(what: string, ret: number, expected = 0): void {

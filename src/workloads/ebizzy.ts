@@ -18,6 +18,7 @@ import type { EbizzyOptions, PurgePolicy } from '../experiment/types.js';
 import type { Machine } from '../mm/machine.js';
 import type { Thread } from '../mm/thread.js';
 import { PROT_READ } from '../mm/uapi.js';
+import { bump, waitAtLeast } from '../workers/control.js';
 
 /** ebizzy's record_t is size_t: 8 bytes; keys fit the low 32 bits (little-endian). */
 export const RECORD_BYTES = 8;
@@ -193,12 +194,8 @@ function linearSearch(t: Thread, base: number, records: number, key: number): nu
 
 /** Waits (bounded) until control[word] >= value. */
 function waitControl(control: Int32Array, word: number, value: number, timeoutMs: number): void {
-  const deadline = performance.now() + timeoutMs;
-  for (let seen = Atomics.load(control, word); seen < value; seen = Atomics.load(control, word)) {
-    const left = deadline - performance.now();
-    if (left <= 0) throw new Error(`ebizzy: timed out waiting for control word ${word}`);
-    Atomics.wait(control, word, seen, Math.min(left, 100));
-  }
+  if (!waitAtLeast(control, word, value, timeoutMs, 100))
+    throw new Error(`ebizzy: timed out waiting for control word ${word}`);
 }
 
 /** Job: the ebizzy threads assigned to one CPU, time-shared, until the controller says stop. */
@@ -208,8 +205,7 @@ export function ebizzyCpu(machine: Machine, cpu: number, a: EbizzyCpuArgs): Ebiz
       new EbizzyThread(machine.process(spec.pid).thread(cpu), spec, a.options, a.policy, a.lgDirtyMult),
   );
   const { control } = a;
-  Atomics.add(control, CONTROL.ready, 1);
-  Atomics.notify(control, CONTROL.ready);
+  bump(control, CONTROL.ready);
   waitControl(control, CONTROL.go, 1, 60_000);
   let current = 0;
   while (Atomics.load(control, CONTROL.stop) === 0) {

@@ -9,6 +9,7 @@ import type { Machine } from '../mm/machine.js';
 import { OutOfMemoryError } from '../mm/signals.js';
 import { MADV_DONTNEED } from '../mm/uapi.js';
 import { STRESS_CONTROL, safePoint, scheduled } from '../stress/job.js';
+import { bump } from '../workers/control.js';
 import { CONTROL } from './ebizzy.js';
 
 const PAGE = 4096;
@@ -109,13 +110,9 @@ function holdPressure(machine: Machine, cpu: number, a: PressureArgs): PressureR
     result.rounds++;
     if (!ready && (free <= target + SLICE_PAGES || room === 0)) {
       ready = true;
-      Atomics.add(a.control, CONTROL.ready, 1);
-      Atomics.notify(a.control, CONTROL.ready);
+      bump(a.control, CONTROL.ready);
     }
   }
-  if (!ready) {
-    Atomics.add(a.control, CONTROL.ready, 1);
-    Atomics.notify(a.control, CONTROL.ready);
-  }
+  if (!ready) bump(a.control, CONTROL.ready);
   return result;
 }
