@@ -247,15 +247,14 @@ export const PAGE = defineStruct('page', [
 /** Machine-wide control words. */
 export const CONTROL = defineStruct('control', ['pidNext', 'lastPid'], { cacheLine: true });
 
-/** The one zone: free frames and watermarks. nrFree is read lock-free by every allocation. */
-export const ZONE = defineStruct(
-  'zone',
-  ['freeHead', 'nrFree', 'totalPages', 'watermarkMin', 'watermarkLow', 'watermarkHigh'],
-  { cacheLine: true },
-);
+/**
+ * The one zone: its free frames. nrFree is read lock-free by every allocation. The watermarks are
+ * in the config (config.watermarks), which every thread has.
+ */
+export const ZONE = defineStruct('zone', ['freeHead', 'nrFree'], { cacheLine: true });
 
 /** kswapd's wake word (allocators set it; kswapd sleeps on it) and its progress. */
-export const KSWAPD = defineStruct('kswapd', ['wake', 'running', 'cpu', 'stop', 'vmaScanCursor'], {
+export const KSWAPD = defineStruct('kswapd', ['wake', 'running', 'stop', 'vmaScanCursor'], {
   cacheLine: true,
 });
 

@@ -9,7 +9,6 @@ import {
   CPU_PRIVATE,
   CPU_SHOOTDOWN,
   doubleIndex,
-  KSWAPD,
   LRU,
   type MachineGeometry,
   type MachineLayout,
@@ -25,6 +24,7 @@ import {
   SPINLOCK,
   TLB_ENTRY,
   VMA,
+  VRANGE_NODE,
   wordIndex,
   ZONE,
 } from '../layout/layout.js';
@@ -37,6 +37,7 @@ import {
   Spinlock,
 } from '../locks/index.js';
 import { type MachineConfig, type MachineConfigInput, resolveConfig } from './config.js';
+import { LruList } from './lru.js';
 import { PG_FREE } from './page_alloc.js';
 import { VMSTAT_ITEMS } from './vmstat.js';
 
@@ -86,6 +87,11 @@ export class Kernel {
   readonly pageBase: number;
   readonly ptlsPerMm: number;
 
+  /** The vrange victim LRU (links in vrange nodes), under vrangeLruLock. */
+  readonly vrangeLruList: LruList;
+  /** The lazyfree page LRU (links in struct page), under lazyfreeLruLock. */
+  readonly lazyfreeLruList: LruList;
+
   readonly zoneLock: Spinlock;
   readonly vrangeLruLock: Spinlock;
   readonly lazyfreeLruLock: Spinlock;
@@ -132,6 +138,22 @@ export class Kernel {
     this.pteBase = wordIndex(L.ptes);
     this.pageBase = wordIndex(L.pages);
     this.ptlsPerMm = Math.ceil(this.geometry.vaPages / PTES_PER_PTL);
+    this.vrangeLruList = new LruList(
+      this.i32,
+      this.vrangeLru,
+      this.vrangeNodeBase,
+      VRANGE_NODE.STRIDE,
+      VRANGE_NODE.lruNext,
+      VRANGE_NODE.lruPrev,
+    );
+    this.lazyfreeLruList = new LruList(
+      this.i32,
+      this.lazyfreeLru,
+      this.pageBase,
+      PAGE.STRIDE,
+      PAGE.next,
+      PAGE.prev,
+    );
 
     const cls = (name: string) => this.classes.id(name);
     this.zoneLock = new Spinlock(this.dom, wordIndex(L.zoneLock), cls('zone_lock'));
@@ -205,10 +227,6 @@ export class Kernel {
 
   vmaWord(mm: number, index: number, field: number): number {
     return this.vmaBase + (mm * this.config.maxVmasPerMm + index) * VMA.STRIDE + field;
-  }
-
-  lruWord(lru: number, field: number): number {
-    return lru + field;
   }
 
   controlWord(field: number): number {
@@ -301,9 +319,4 @@ function initKernel(k: Kernel): void {
   }
   i32[m.zoneWord(ZONE.freeHead)] = g.frames > 0 ? 0 : NIL;
   i32[m.zoneWord(ZONE.nrFree)] = g.frames;
-  i32[m.zoneWord(ZONE.totalPages)] = g.frames;
-  i32[m.zoneWord(ZONE.watermarkMin)] = m.config.watermarks.min;
-  i32[m.zoneWord(ZONE.watermarkLow)] = m.config.watermarks.low;
-  i32[m.zoneWord(ZONE.watermarkHigh)] = m.config.watermarks.high;
-  i32[m.kswapdWord(KSWAPD.cpu)] = m.kswapdCpu;
 }

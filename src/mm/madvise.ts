@@ -3,7 +3,7 @@
 // Both take mmap_sem for read only (madvise_need_mmap_write() is false for them): they change PTEs
 // under the PTLs, never the VMA set.
 
-import { PAGE, PAGE_SIZE, PTES_PER_PTL } from '../layout/layout.js';
+import { PAGE } from '../layout/layout.js';
 import type { Cpu } from './cpu.js';
 import { zapPageRange } from './memory.js';
 import { PG_LAZYFREE } from './page_alloc.js';
@@ -11,7 +11,7 @@ import { walkPtes } from './pagewalk.js';
 import { PTE_DIRTY, PTE_PRESENT, pteFrame } from './pgtable.js';
 import { flushTlbMm } from './tlb.js';
 import { EINVAL, ENOMEM, MADV_DONTNEED, MADV_FREE, MADV_NORMAL } from './uapi.js';
-import { findVma, rangeMapped, vmaCount, vmaEnd, vmaStart } from './vma.js';
+import { findVma, madviseRangeArgs, rangeMapped, vmaCount, vmaEnd, vmaStart } from './vma.js';
 import { lazyfreeAdd } from './vmscan.js';
 import { VM } from './vmstat.js';
 
@@ -29,13 +29,10 @@ import { VM } from './vmstat.js';
 export function sysMadvise(cpu: Cpu, mm: number, addr: number, length: number, advice: number): number {
   const k = cpu.k;
   cpu.count(VM.syscall_madvise);
-  if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length)) return -EINVAL;
-  if (addr < 0 || addr % PAGE_SIZE !== 0 || length < 0) return -EINVAL;
   if (advice !== MADV_NORMAL && advice !== MADV_DONTNEED && advice !== MADV_FREE) return -EINVAL;
-  if (length === 0) return 0;
-  const start = addr / PAGE_SIZE;
-  const end = start + Math.ceil(length / PAGE_SIZE);
-  if (end > k.geometry.vaPages) return -ENOMEM;
+  const range = madviseRangeArgs(k, addr, length);
+  if (typeof range === 'number') return range;
+  const [start, end] = range;
   const sem = k.mmapSems[mm];
   sem.downRead(cpu.lock);
   try {
@@ -64,22 +61,28 @@ function madviseFree(cpu: Cpu, mm: number, start: number, end: number): void {
   const batch = cpu.lazyfreeBatch;
   let marked = 0;
   let n = 0;
-  // A batch is one PTL block: it joins the LRU while the PTL still pins the mapping, so a racing
-  // zap frees the frame only after taking it off the list again.
-  walkPtes(cpu, mm, start, end, (word, vpn) => {
-    if ((i32[word] & PTE_PRESENT) !== 0) {
-      // Atomic: the MMU may be setting DIRTY right now; a write after this must set it again.
-      const frame = pteFrame(Atomics.and(i32, word, ~PTE_DIRTY));
-      if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) === 0) batch[n++] = frame;
-    }
-    const blockLast = (vpn + 1) % PTES_PER_PTL === 0 || vpn + 1 === end;
-    if (blockLast && n > 0) {
+  // A batch is one PTL block: it joins the LRU (in blockDone) while the PTL still pins the mapping,
+  // so a racing zap frees the frame only after taking it off the list again.
+  walkPtes(
+    cpu,
+    mm,
+    start,
+    end,
+    (word) => {
+      if ((i32[word] & PTE_PRESENT) !== 0) {
+        // Atomic: the MMU may be setting DIRTY right now; a write after this must set it again.
+        const frame = pteFrame(Atomics.and(i32, word, ~PTE_DIRTY));
+        if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) === 0) batch[n++] = frame;
+      }
+      return true;
+    },
+    () => {
+      if (n === 0) return;
       lazyfreeAdd(cpu, batch, n);
       marked += n;
       n = 0;
-    }
-    return true;
-  });
+    },
+  );
   // No CPU may keep a TLB entry that lets it write without setting DIRTY.
   flushTlbMm(cpu, mm);
   cpu.count(VM.pglazyfree, marked);

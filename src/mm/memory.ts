@@ -3,12 +3,12 @@
 
 import { PAGE, PAGE_SIZE } from '../layout/layout.js';
 import type { Cpu } from './cpu.js';
-import { allocPage, freePage, PG_ANON, PG_LAZYFREE } from './page_alloc.js';
+import { allocPage, freePage, PG_ANON } from './page_alloc.js';
 import { walkPtes } from './pagewalk.js';
 import { mkPte, PTE_DIRTY, PTE_NONE, PTE_PRESENT, PTE_PURGED, PTE_WRITE, pteFrame } from './pgtable.js';
 import { OutOfMemoryError, SigBus, SigSegv } from './signals.js';
 import { VM_READ, VM_VOLATILE, VM_WRITE, vmaContaining, vmaFlags } from './vma.js';
-import { directReclaim, lazyfreeUnlink } from './vmscan.js';
+import { directReclaim, unmapFrame } from './vmscan.js';
 import { VM } from './vmstat.js';
 import { vrangeFaultIsVolatile } from './vrange.js';
 
@@ -38,14 +38,14 @@ export function handleMmFault(cpu: Cpu, mm: number, vpn: number, write: boolean,
     const pte = Atomics.load(k.i32, pteWord);
     if ((pte & PTE_PRESENT) !== 0) {
       // Another CPU mapped it first, or a write to a page mprotect left read-only in a now writable VMA.
-      if (write && (pte & PTE_WRITE) === 0) makeWritable(cpu, mm, vpn, pte);
+      if (write && (pte & PTE_WRITE) === 0) makeWritable(cpu, mm, vpn, pteWord, pte);
       return;
     }
     if ((pte & PTE_PURGED) !== 0 && purgedStillVolatile(cpu, mm, vpn, flags)) {
       cpu.count(VM.sigbus);
       throw new SigBus(address);
     }
-    doAnonymousPage(cpu, mm, vpn, pte, (flags & VM_WRITE) !== 0, write, address);
+    doAnonymousPage(cpu, mm, vpn, pteWord, pte, (flags & VM_WRITE) !== 0, write, address);
   } finally {
     sem.upRead(cpu.lock);
   }
@@ -57,20 +57,25 @@ function purgedStillVolatile(cpu: Cpu, mm: number, vpn: number, vmFlags: number)
   return vrangeFaultIsVolatile(cpu, mm, vpn);
 }
 
-function makeWritable(cpu: Cpu, mm: number, vpn: number, pte: number): void {
+/** pteWord is vpn's PTE (k.pteWord(mm, vpn)), pte the value the fault saw in it. */
+function makeWritable(cpu: Cpu, mm: number, vpn: number, pteWord: number, pte: number): void {
   const k = cpu.k;
   const ptl = k.ptl(mm, vpn);
   ptl.lock(cpu.lock);
   // A write fault sets DIRTY with WRITE, as the MMU would on the access it is about to retry.
-  Atomics.compareExchange(k.i32, k.pteWord(mm, vpn), pte, pte | PTE_WRITE | PTE_DIRTY);
+  Atomics.compareExchange(k.i32, pteWord, pte, pte | PTE_WRITE | PTE_DIRTY);
   ptl.unlock(cpu.lock);
 }
 
-/** do_anonymous_page: a zeroed frame for a never-touched (or discarded) page. */
+/**
+ * do_anonymous_page: a zeroed frame for a never-touched (or discarded) page. pteWord is vpn's PTE,
+ * expected the value the fault saw in it.
+ */
 function doAnonymousPage(
   cpu: Cpu,
   mm: number,
   vpn: number,
+  pteWord: number,
   expected: number,
   writable: boolean,
   write: boolean,
@@ -87,7 +92,6 @@ function doAnonymousPage(
   cpu.count(VM.pgzero);
   const ptl = k.ptl(mm, vpn);
   ptl.lock(cpu.lock);
-  const pteWord = k.pteWord(mm, vpn);
   if (k.config.mutations.faultWithoutRecheck || Atomics.load(k.i32, pteWord) === expected) {
     k.i32[k.pageWord(frame, PAGE.mm)] = mm;
     k.i32[k.pageWord(frame, PAGE.vpn)] = vpn;
@@ -120,10 +124,7 @@ export function zapPageRange(cpu: Cpu, mm: number, start: number, end: number): 
       // Exchange, not store: the MMU may be setting DIRTY on this PTE right now.
       const old = Atomics.exchange(i32, word, PTE_NONE);
       if ((old & PTE_PRESENT) === 0) return true;
-      const frame = pteFrame(old);
-      if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) !== 0) lazyfreeUnlink(cpu, frame);
-      cpu.rssAdd(mm, -1);
-      tlb.add(frame);
+      unmapFrame(cpu, mm, pteFrame(old), tlb);
       freed++;
       return !tlb.full;
     });

@@ -9,6 +9,7 @@ import {
   findVma,
   insertVma,
   mergeVma,
+  pageRangeArgs,
   recountVolatileVmas,
   removeVmas,
   roomToSplit,
@@ -140,11 +141,9 @@ export function doMunmap(cpu: Cpu, mm: number, start: number, end: number): void
 export function sysMunmap(cpu: Cpu, mm: number, addr: number, length: number): number {
   const k = cpu.k;
   cpu.count(VM.syscall_munmap);
-  if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length)) return -EINVAL;
-  if (addr < 0 || addr % PAGE_SIZE !== 0 || length <= 0) return -EINVAL;
-  const start = addr / PAGE_SIZE;
-  const end = start + Math.ceil(length / PAGE_SIZE);
-  if (end > k.geometry.vaPages) return -EINVAL;
+  const range = pageRangeArgs(k, addr, length);
+  if (typeof range === 'number') return range;
+  const [start, end] = range;
   const sem = k.mmapSems[mm];
   sem.downWrite(cpu.lock);
   try {

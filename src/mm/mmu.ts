@@ -83,7 +83,7 @@ function translateSlow(
       const frame = pte >>> PTE_FRAME_SHIFT;
       i32[entry + TLB_ENTRY.vpn] = vpn;
       i32[entry + TLB_ENTRY.pte] = pte;
-      i32[entry + TLB_ENTRY.gen] = i32[k.pageWord(frame, PAGE.gen)];
+      i32[entry + TLB_ENTRY.gen] = frameGen(cpu, frame);
       return frame;
     }
     // A fault: the handler may sleep on locks, so leave user mode while it runs.
@@ -101,7 +101,7 @@ function translateSlow(
  * free bumps its generation). The shootdown protocol makes this impossible; a broken one shows here.
  */
 function checkStillMapped(cpu: Cpu, mm: number, vpn: number, frame: number, gen: number): void {
-  if (cpu.k.i32[cpu.k.pageWord(frame, PAGE.gen)] !== gen) {
+  if (frameGen(cpu, frame) !== gen) {
     throw new UseAfterFreeError(
       `use after free: frame ${frame} (mm ${mm} page 0x${vpn.toString(16)}) was freed while cpu ${cpu.id} was accessing it`,
     );
@@ -115,7 +115,7 @@ function frameGen(cpu: Cpu, frame: number): number {
 /** Debug mode's use-after-free detector: the frame must still be the one the TLB entry saw. */
 function checkGeneration(cpu: Cpu, mm: number, vpn: number, frame: number, gen: number): void {
   const k = cpu.k;
-  const now = k.i32[k.pageWord(frame, PAGE.gen)];
+  const now = frameGen(cpu, frame);
   const owner = k.i32[k.pageWord(frame, PAGE.mm)];
   const ownerVpn = k.i32[k.pageWord(frame, PAGE.vpn)];
   if (now !== gen || owner !== mm || ownerVpn !== vpn) {

@@ -5,23 +5,8 @@
 
 import type { Cpu } from './cpu.js';
 import { clearPurgedMarkers } from './pagewalk.js';
-import { ENOMEM } from './uapi.js';
-import {
-  findVma,
-  mergeRange,
-  rangeMapped,
-  recountVolatileVmas,
-  roomToSplit,
-  setVmaFlags,
-  splitAt,
-  VM_PURGED,
-  VM_VOLATILE,
-  vmaCount,
-  vmaFlags,
-  vmaStart,
-} from './vma.js';
+import { pageRangeArgs, updateVmaFlags, VM_PURGED, VM_VOLATILE } from './vma.js';
 import { VM } from './vmstat.js';
-import { vrangeArgs } from './vrange.js';
 
 /**
  * mvolatile(addr, length): 0, -EINVAL (as vrange), -ENOMEM (part unmapped, or no room to split).
@@ -37,31 +22,29 @@ export function sysMnovolatile(cpu: Cpu, mm: number, addr: number, length: numbe
   return changeVolatility(cpu, mm, addr, length, false);
 }
 
+function withVolatile(flags: number): number {
+  return flags | VM_VOLATILE;
+}
+
+function withoutVolatile(flags: number): number {
+  return flags & ~(VM_VOLATILE | VM_PURGED);
+}
+
 function changeVolatility(cpu: Cpu, mm: number, addr: number, length: number, volatile: boolean): number {
   const k = cpu.k;
-  const range = vrangeArgs(k, addr, length);
+  const range = pageRangeArgs(k, addr, length);
   if (typeof range === 'number') return range;
-  const start = range[0];
-  const end = range[1] + 1;
+  const [start, end] = range;
   const sem = k.mmapSems[mm];
   sem.downWrite(cpu.lock);
   try {
-    if (!rangeMapped(k, mm, start, end) || !roomToSplit(k, mm, start, end)) return -ENOMEM;
-    splitAt(k, mm, start, end);
-    let purged = false;
-    for (
-      let index = findVma(k, mm, start);
-      index < vmaCount(k, mm) && vmaStart(k, mm, index) < end;
-      index++
-    ) {
-      const flags = vmaFlags(k, mm, index);
-      if ((flags & VM_PURGED) !== 0) purged = true;
-      // Becoming volatile keeps an earlier purge (the merged range is purged if any part was).
-      setVmaFlags(k, mm, index, volatile ? flags | VM_VOLATILE : flags & ~(VM_VOLATILE | VM_PURGED));
-    }
+    // Becoming volatile keeps an earlier purge (the merged range is purged if any part was).
+    const old = updateVmaFlags(k, mm, start, end, volatile ? withVolatile : withoutVolatile);
+    if (old < 0) return old;
+    const purged = (old & VM_PURGED) !== 0;
+    // After the VMA merge: the markers are PTEs, cleared under their PTLs; the vma policy's reclaim
+    // and the fault path both need mmap_sem, which we still hold.
     if (!volatile && purged) clearPurgedMarkers(cpu, mm, start, end);
-    mergeRange(k, mm, start, end);
-    recountVolatileVmas(k, mm);
     return volatile || !purged ? 0 : 1;
   } finally {
     sem.upWrite(cpu.lock);

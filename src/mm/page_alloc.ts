@@ -113,14 +113,26 @@ function refillPcp(cpu: Cpu, min: number): number {
   k.zoneLock.lock(cpu.lock);
   const nrFree = i32[k.zoneWord(ZONE.nrFree)];
   const take = Math.min(k.config.pcpBatch, nrFree - min);
+  // Both heads in locals, written once (as drainPcp does): each frame moves from the zone's head
+  // to the CPU list's head, so the batch lands on the CPU list in reverse order, as pushes would.
+  const pcpHeadWord = k.privWord(cpu.id, CPU_PRIVATE.pcpHead);
+  let zoneHead = i32[k.zoneWord(ZONE.freeHead)];
+  let pcpHead = i32[pcpHeadWord];
   let moved = 0;
   for (; moved < take; moved++) {
-    const frame = i32[k.zoneWord(ZONE.freeHead)];
+    const frame = zoneHead;
     if (frame === NIL) throw new Error(`zone free list empty with nrFree ${nrFree - moved}`);
-    i32[k.zoneWord(ZONE.freeHead)] = i32[k.pageWord(frame, PAGE.next)];
-    pcpPush(k, cpu.id, frame);
+    zoneHead = i32[k.pageWord(frame, PAGE.next)];
+    i32[k.pageWord(frame, PAGE.flags)] = PG_FREE | PG_PCP;
+    i32[k.pageWord(frame, PAGE.next)] = pcpHead;
+    pcpHead = frame;
   }
-  if (moved > 0) Atomics.store(i32, k.zoneWord(ZONE.nrFree), nrFree - moved);
+  if (moved > 0) {
+    i32[k.zoneWord(ZONE.freeHead)] = zoneHead;
+    i32[pcpHeadWord] = pcpHead;
+    i32[k.privWord(cpu.id, CPU_PRIVATE.pcpCount)] += moved;
+    Atomics.store(i32, k.zoneWord(ZONE.nrFree), nrFree - moved);
+  }
   k.zoneLock.unlock(cpu.lock);
   pcp.unlock(cpu.lock);
   if (moved > 0) cpu.count(VM.pcp_refill);

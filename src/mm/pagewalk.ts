@@ -7,7 +7,8 @@ import { PTE_NONE, PTE_PURGED } from './pgtable.js';
 
 /**
  * Calls visit(pteWord, vpn) for each page of [start, end) of mm with the page's PTL held. visit
- * returns false to stop after that page (to flush a full batch, say). Returns the page to resume
+ * returns false to stop after that page (to flush a full batch, say). blockDone, if given, is called
+ * after the last visit under each PTL, before that PTL is dropped. Returns the page to resume
  * from: `end` when the walk finished.
  */
 export function walkPtes(
@@ -16,6 +17,7 @@ export function walkPtes(
   start: number,
   end: number,
   visit: (pteWord: number, vpn: number) => boolean,
+  blockDone?: () => void,
 ): number {
   const k = cpu.k;
   let vpn = start;
@@ -26,6 +28,7 @@ export function walkPtes(
     ptl.lock(cpu.lock);
     try {
       for (let word = k.pteWord(mm, vpn); vpn < blockEnd && more; vpn++, word++) more = visit(word, vpn);
+      if (blockDone !== undefined) blockDone();
     } finally {
       ptl.unlock(cpu.lock);
     }

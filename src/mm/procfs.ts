@@ -54,12 +54,13 @@ function renderStatus(k: Kernel, mm: number, pid: number): string {
   for (let index = 0; index < vmaCount(k, mm); index++)
     vmSize += vmaEnd(k, mm, index) - vmaStart(k, mm, index);
   const kb = PAGE_SIZE / 1024;
+  const rssKb = String(rssPages(k, mm) * kb).padStart(8);
   return [
     `Name:\tsim-${pid}`,
     `Pid:\t${pid}`,
     `VmSize:\t${String(vmSize * kb).padStart(8)} kB`,
-    `VmRSS:\t${String(rssPages(k, mm) * kb).padStart(8)} kB`,
-    `RssAnon:\t${String(rssPages(k, mm) * kb).padStart(8)} kB`,
+    `VmRSS:\t${rssKb} kB`,
+    `RssAnon:\t${rssKb} kB`,
     `VmaCount:\t${vmaCount(k, mm)}`,
     `VolatileRanges:\t${k.i32[k.mmWord(mm, MM.vrangeCount)]}`,
     '',

@@ -42,10 +42,10 @@ export function exitUser(cpu: Cpu): void {
   cpu.userMm = NO_MM;
   // Pairs with the flusher's flushReq raise: either it sees us gone, or we see its request here.
   Atomics.store(cpu.i32, cpu.activeMmWord, NO_MM);
-  if (Atomics.load(cpu.i32, cpu.flushReqWord) !== cpu.flushAck) serveFlush(cpu);
+  checkFlush(cpu);
 }
 
-/** The check at every access boundary: serve a pending flush request. */
+/** Serves a pending flush request: the check at every access boundary, and on leaving user mode. */
 export function checkFlush(cpu: Cpu): void {
   if (Atomics.load(cpu.i32, cpu.flushReqWord) !== cpu.flushAck) serveFlush(cpu);
 }

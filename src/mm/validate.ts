@@ -19,7 +19,7 @@ import {
   ZONE,
 } from '../layout/layout.js';
 import { LOCK_OWNER_DIED } from '../locks/mutex.js';
-import { treeFirst, treeNext, treeValidate } from './interval_tree.js';
+import { nodeLast, nodeStart, treeFirst, treeNext, treeValidate } from './interval_tree.js';
 import { type Kernel, MM_LIVE, NO_MM } from './kernel.js';
 import { PG_ANON, PG_FREE, PG_LAZYFREE, PG_PCP } from './page_alloc.js';
 import {
@@ -31,6 +31,7 @@ import {
   PTE_WRITE,
   pteFrame,
 } from './pgtable.js';
+import { rssPages } from './procfs.js';
 import { MMAP_MIN_ADDR } from './uapi.js';
 import { VM_PURGED, VM_READ, VM_VOLATILE, VM_WRITE, vmaCount, vmaEnd, vmaFlags, vmaStart } from './vma.js';
 import { lazyfreeLru } from './vmscan.js';
@@ -221,8 +222,7 @@ function checkPtes(k: Kernel, p: Problems, mm: number, owner: Int32Array): numbe
       p.add(`mm ${mm} page 0x${vpn.toString(16)}: accessible PTE in a PROT_NONE VMA`);
     mapped++;
   }
-  let rss = 0;
-  for (let cpu = 0; cpu < k.geometry.cpuSlots; cpu++) rss += i32[k.rssWord(cpu, mm)];
+  const rss = rssPages(k, mm);
   if (rss !== mapped) p.add(`mm ${mm}: RSS counters say ${rss} pages, page table maps ${mapped}`);
   return mapped;
 }
@@ -238,8 +238,8 @@ function checkVranges(k: Kernel, p: Problems, mm: number): number {
   let n = 0;
   let previousLast = -2;
   for (let node = treeFirst(t); node !== NIL; node = treeNext(t, node)) {
-    const start = k.i32[nodeWord(k, node, VRANGE_NODE.start)];
-    const last = k.i32[nodeWord(k, node, VRANGE_NODE.last)];
+    const start = nodeStart(t, node);
+    const last = nodeLast(t, node);
     if (start <= previousLast + 1) p.add(`mm ${mm}: vranges not merged or overlapping at ${start}`);
     if (k.i32[nodeWord(k, node, VRANGE_NODE.mm)] !== mm)
       p.add(`mm ${mm}: vrange node ${node} says mm ${k.i32[nodeWord(k, node, VRANGE_NODE.mm)]}`);

@@ -4,8 +4,9 @@
 // Caller holds mmap_sem: for read to look, for write to change — except VM_PURGED, which reclaim
 // sets with an atomic OR under mmap_sem read (the vma policy's purge).
 
-import { MM, VMA } from '../layout/layout.js';
+import { MM, PAGE_SIZE, VMA } from '../layout/layout.js';
 import type { Kernel } from './kernel.js';
+import { EINVAL, ENOMEM } from './uapi.js';
 
 export const VM_READ = 1;
 export const VM_WRITE = 2;
@@ -50,6 +51,36 @@ export function findVma(k: Kernel, mm: number, vpn: number): number {
 export function vmaContaining(k: Kernel, mm: number, vpn: number): number {
   const index = findVma(k, mm, vpn);
   return index < vmaCount(k, mm) && vmaStart(k, mm, index) <= vpn ? index : -1;
+}
+
+/**
+ * Validates the (addr, length) of munmap, vrange and mvolatile: returns the pages [start, end), or
+ * -EINVAL (a non-integer, negative or unaligned address, a zero or negative length, a range beyond
+ * the address space).
+ */
+export function pageRangeArgs(k: Kernel, addr: number, length: number): [number, number] | number {
+  if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length)) return -EINVAL;
+  if (addr < 0 || addr % PAGE_SIZE !== 0 || length <= 0) return -EINVAL;
+  const start = addr / PAGE_SIZE;
+  const end = start + Math.ceil(length / PAGE_SIZE);
+  if (end > k.geometry.vaPages) return -EINVAL;
+  return [start, end];
+}
+
+/**
+ * Validates the (addr, length) of madvise and mprotect, whose contract differs: returns the pages
+ * [start, end), or the syscall's result as it stands — -EINVAL (a non-integer, negative or
+ * unaligned address, a negative length), 0 (a zero length: nothing to do), -ENOMEM (a range beyond
+ * the address space). The caller checks its other arguments first.
+ */
+export function madviseRangeArgs(k: Kernel, addr: number, length: number): [number, number] | number {
+  if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length)) return -EINVAL;
+  if (addr < 0 || addr % PAGE_SIZE !== 0 || length < 0) return -EINVAL;
+  if (length === 0) return 0;
+  const start = addr / PAGE_SIZE;
+  const end = start + Math.ceil(length / PAGE_SIZE);
+  if (end > k.geometry.vaPages) return -ENOMEM;
+  return [start, end];
 }
 
 /** True when every page of [start, end) lies inside some VMA. */
@@ -170,6 +201,32 @@ export function mergeRange(k: Kernel, mm: number, start: number, end: number): v
   while (index < vmaCount(k, mm) && (index === 0 || vmaStart(k, mm, index) <= end)) {
     index = mergeVma(k, mm, index) + 1;
   }
+}
+
+/**
+ * Sets the flags of the VMAs of [start, end) to update(old flags): splits at start and end first,
+ * merges equal neighbours and recounts the volatile VMAs afterwards (mprotect, mvolatile). Returns
+ * the OR of the old flags, or -ENOMEM (part of the range unmapped, or the splits would overflow the
+ * table) having changed nothing. Caller holds mmap_sem write; PTEs are the caller's business.
+ */
+export function updateVmaFlags(
+  k: Kernel,
+  mm: number,
+  start: number,
+  end: number,
+  update: (flags: number) => number,
+): number {
+  if (!rangeMapped(k, mm, start, end) || !roomToSplit(k, mm, start, end)) return -ENOMEM;
+  splitAt(k, mm, start, end);
+  let old = 0;
+  for (let index = findVma(k, mm, start); index < vmaCount(k, mm) && vmaStart(k, mm, index) < end; index++) {
+    const flags = vmaFlags(k, mm, index);
+    old |= flags;
+    setVmaFlags(k, mm, index, update(flags));
+  }
+  mergeRange(k, mm, start, end);
+  recountVolatileVmas(k, mm);
+  return old;
 }
 
 /** Recounts the mm's VM_VOLATILE VMAs (reclaim's hint for the vma policy). Caller holds mmap_sem write. */

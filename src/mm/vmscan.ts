@@ -16,7 +16,7 @@ import { SchedPoint } from '../locks/index.js';
 import type { Cpu } from './cpu.js';
 import type { Kernel } from './kernel.js';
 import { MM_LIVE } from './kernel.js';
-import { LruList } from './lru.js';
+import type { LruList } from './lru.js';
 import type { MmuGather } from './mmu_gather.js';
 import { PG_LAZYFREE, zoneFree } from './page_alloc.js';
 import { walkPtes } from './pagewalk.js';
@@ -25,8 +25,9 @@ import { VM_PURGED, VM_VOLATILE, vmaCount, vmaEnd, vmaFlags, vmaStart } from './
 import { VM } from './vmstat.js';
 import { nodeWord, VR_PARTIAL, VR_PURGED, vrangeLru } from './vrange.js';
 
+/** The lazyfree page LRU (built once per Kernel). Caller holds lazyfree_lru_lock to use it. */
 export function lazyfreeLru(k: Kernel): LruList {
-  return new LruList(k.i32, k.lazyfreeLru, k.pageBase, PAGE.STRIDE, PAGE.next, PAGE.prev);
+  return k.lazyfreeLruList;
 }
 
 /** MADV_FREE's part: frames whose dirty bits were cleared (and flushed) join the lazyfree LRU. */
@@ -43,16 +44,32 @@ export function lazyfreeAdd(cpu: Cpu, frames: Int32Array, count: number): void {
   k.lazyfreeLruLock.unlock(cpu.lock);
 }
 
-/** Takes a frame off the lazyfree LRU (it is being unmapped). Caller holds the frame's PTL. */
+/**
+ * Takes a frame off the lazyfree LRU if it is on it (it is being unmapped). Caller holds the frame's
+ * PTL. The flag is tested first without the LRU lock, so a page MADV_FREE never marked costs no
+ * lock, and again under it.
+ */
 export function lazyfreeUnlink(cpu: Cpu, frame: number): void {
   const k = cpu.k;
-  k.lazyfreeLruLock.lock(cpu.lock);
   const flagsWord = k.pageWord(frame, PAGE.flags);
+  if ((k.i32[flagsWord] & PG_LAZYFREE) === 0) return;
+  k.lazyfreeLruLock.lock(cpu.lock);
   if ((k.i32[flagsWord] & PG_LAZYFREE) !== 0) {
     k.i32[flagsWord] &= ~PG_LAZYFREE;
-    lazyfreeLru(k).remove(frame);
+    k.lazyfreeLruList.remove(frame);
   }
   k.lazyfreeLruLock.unlock(cpu.lock);
+}
+
+/**
+ * The rest of unmapping a mapped page of mm whose PTE the caller has just cleared (or made a purged
+ * marker) under its PTL, which it still holds: the frame leaves the lazyfree LRU and the mm's RSS,
+ * and joins the gather that frees it after the shootdown.
+ */
+export function unmapFrame(cpu: Cpu, mm: number, frame: number, tlb: MmuGather): void {
+  lazyfreeUnlink(cpu, frame);
+  cpu.rssAdd(mm, -1);
+  tlb.add(frame);
 }
 
 /** Reclaim on the allocating CPU (below the min watermark). */
@@ -87,10 +104,7 @@ function discardRange(cpu: Cpu, mm: number, start: number, end: number, max: num
     vpn = walkPtes(cpu, mm, vpn, end, (word) => {
       scanned++;
       if ((i32[word] & PTE_PRESENT) !== 0) {
-        const frame = pteFrame(Atomics.exchange(i32, word, PTE_PURGED));
-        if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) !== 0) lazyfreeUnlink(cpu, frame);
-        cpu.rssAdd(mm, -1);
-        tlb.add(frame);
+        unmapFrame(cpu, mm, pteFrame(Atomics.exchange(i32, word, PTE_PURGED)), tlb);
         discarded++;
       }
       return !tlb.full && discarded < max;
@@ -130,14 +144,14 @@ function shrinkVranges(cpu: Cpu, target: number, direct: boolean): number {
       // Re-validate: the range may have become non-volatile, or its node been freed and reused.
       const freed =
         i32[nodeWord(k, node, VRANGE_NODE.gen)] !== gen || i32[nodeWord(k, node, VRANGE_NODE.mm)] !== mm;
-      const moved =
-        i32[nodeWord(k, node, VRANGE_NODE.start)] !== start ||
-        i32[nodeWord(k, node, VRANGE_NODE.last)] !== last;
+      const nowStart = i32[nodeWord(k, node, VRANGE_NODE.start)];
+      const nowLast = i32[nodeWord(k, node, VRANGE_NODE.last)];
+      const moved = nowStart !== start || nowLast !== last;
       if (freed || moved) cpu.count(VM.vrange_victim_changed);
       if (!k.config.mutations.skipPurgeRevalidation) {
         if (freed) continue;
-        start = i32[nodeWord(k, node, VRANGE_NODE.start)];
-        last = i32[nodeWord(k, node, VRANGE_NODE.last)];
+        start = nowStart;
+        last = nowLast;
       }
       const flags = i32[nodeWord(k, node, VRANGE_NODE.flags)];
       const max = (flags & VR_PARTIAL) !== 0 ? target - reclaimed : Number.MAX_SAFE_INTEGER;
@@ -187,12 +201,11 @@ function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
     // compareExchange: the MMU sets DIRTY with a compareExchange too, so a racing write either
     // lands first (and we keep the page) or faults on the cleared PTE.
     if (same && (pte & PTE_DIRTY) === 0 && Atomics.compareExchange(i32, word, pte, PTE_NONE) === pte) {
-      // MADV_FREE may have put the page back on the LRU since we took it off (it saw the flag
-      // clear): take it off again before the frame goes, or the LRU would hold a freed frame.
-      if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) !== 0) lazyfreeUnlink(cpu, frame);
-      cpu.rssAdd(mm, -1);
       if (gather === null || gather.count === 0) gather = cpu.reclaimGather.begin(mm, true);
-      gather.add(frame);
+      // MADV_FREE may have put the page back on the LRU since we took it off (it saw the flag
+      // clear): unmapFrame takes it off again before the frame goes, or the LRU would hold a
+      // freed frame.
+      unmapFrame(cpu, mm, frame, gather);
       reclaimed++;
     }
     ptl.unlock(cpu.lock);

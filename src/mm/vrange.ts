@@ -17,6 +17,8 @@ import {
   type IntervalTree,
   nodeAlloc,
   nodeFree,
+  nodeLast,
+  nodeStart,
   treeFirst,
   treeInit,
   treeInsert,
@@ -26,10 +28,10 @@ import {
   treeRemove,
 } from './interval_tree.js';
 import type { Kernel } from './kernel.js';
-import { LruList } from './lru.js';
+import type { LruList } from './lru.js';
 import { clearPurgedMarkers } from './pagewalk.js';
 import { EINVAL, ENOMEM, VRANGE_FULL, VRANGE_NOVOLATILE, VRANGE_PARTIAL, VRANGE_VOLATILE } from './uapi.js';
-import { rangeMapped } from './vma.js';
+import { pageRangeArgs, rangeMapped } from './vma.js';
 import { VM } from './vmstat.js';
 
 /** Node flags. */
@@ -46,15 +48,9 @@ export function vrangeTree(k: Kernel, mm: number): IntervalTree {
   };
 }
 
+/** The global victim LRU (built once per Kernel). Caller holds vrange_lru_lock to use it. */
 export function vrangeLru(k: Kernel): LruList {
-  return new LruList(
-    k.i32,
-    k.vrangeLru,
-    k.vrangeNodeBase,
-    VRANGE_NODE.STRIDE,
-    VRANGE_NODE.lruNext,
-    VRANGE_NODE.lruPrev,
-  );
+  return k.vrangeLruList;
 }
 
 export function nodeWord(k: Kernel, node: number, field: number): number {
@@ -73,16 +69,6 @@ export function vrangeInitMm(k: Kernel, mm: number): void {
   k.i32[k.mmWord(mm, MM.vrangeCount)] = 0;
 }
 
-/** Validates vrange arguments; returns [start, last] in pages, or a negative errno. */
-export function vrangeArgs(k: Kernel, addr: number, len: number): [number, number] | number {
-  if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(len)) return -EINVAL;
-  if (addr < 0 || addr % PAGE_SIZE !== 0 || len <= 0) return -EINVAL;
-  const pages = Math.ceil(len / PAGE_SIZE);
-  const start = addr / PAGE_SIZE;
-  if (start + pages > k.geometry.vaPages) return -EINVAL;
-  return [start, start + pages - 1];
-}
-
 /**
  * sys_vrange(addr, len, mode, behavior).
  * Returns 0 (nothing in the range purged), 1 (NOVOLATILE: some page of it was purged), or
@@ -98,27 +84,44 @@ export function sysVrange(
   behavior: number,
 ): number {
   const k = cpu.k;
-  const range = vrangeArgs(k, addr, len);
+  const range = pageRangeArgs(k, addr, len);
   if (typeof range === 'number') return range;
   if (mode !== VRANGE_VOLATILE && mode !== VRANGE_NOVOLATILE) return -EINVAL;
   if (behavior !== VRANGE_FULL && behavior !== VRANGE_PARTIAL) return -EINVAL;
-  const [start, last] = range;
+  const [start, end] = range;
+  const last = end - 1;
   const sem = k.mmapSems[mm];
   sem.downRead(cpu.lock);
   try {
-    if (!rangeMapped(k, mm, start, last + 1)) return -ENOMEM;
+    if (!rangeMapped(k, mm, start, end)) return -ENOMEM;
     if (mode === VRANGE_VOLATILE) {
       cpu.count(VM.vrange_volatile);
       return withVrangeLock(cpu, mm, true, () => markVolatile(cpu, mm, start, last, behavior));
     }
     cpu.count(VM.vrange_novolatile);
     const locked = !k.config.mutations.novolatileWithoutLock;
-    const ret = withVrangeLock(cpu, mm, locked, () => markNonVolatile(cpu, mm, start, last));
+    const ret = withVrangeLock(cpu, mm, locked, () => removeSpan(cpu, mm, start, last));
     if (ret === 1) cpu.count(VM.vrange_purged_reported);
     return ret;
   } finally {
     sem.upRead(cpu.lock);
   }
+}
+
+/** Ids of mm's ranges overlapping [start, last], in address order. Caller holds vrange_lock. */
+function overlapping(t: IntervalTree, start: number, last: number): number[] {
+  const nodes: number[] = [];
+  for (let n = treeIterFirst(t, start, last); n !== NIL; n = treeIterNext(t, n, start, last)) nodes.push(n);
+  return nodes;
+}
+
+/**
+ * Of `nodes` (the ranges overlapping [start, last]), the one sticking out on both sides: removing
+ * [start, last] splits it in two, which needs a second node. NIL when there is none.
+ */
+function findSplitter(t: IntervalTree, nodes: readonly number[], start: number, last: number): number {
+  for (const n of nodes) if (nodeStart(t, n) < start && nodeLast(t, n) > last) return n;
+  return NIL;
 }
 
 function withVrangeLock<T>(cpu: Cpu, mm: number, locked: boolean, body: () => T): T {
@@ -141,19 +144,12 @@ function markVolatile(cpu: Cpu, mm: number, start: number, last: number, behavio
   let mergedLast = last;
   let flags = behavior === VRANGE_PARTIAL ? VR_PARTIAL : 0;
   // Ranges overlapping or adjacent to [start, last] merge into one.
-  const neighbours: number[] = [];
-  for (
-    let n = treeIterFirst(t, Math.max(start - 1, 0), last + 1);
-    n !== NIL;
-    n = treeIterNext(t, n, Math.max(start - 1, 0), last + 1)
-  ) {
-    neighbours.push(n);
-  }
-  let node = neighbours.length > 0 ? neighbours[0] : nodeAlloc(t, start, last);
+  const neighbours = overlapping(t, Math.max(start - 1, 0), last + 1);
+  const node = neighbours.length > 0 ? neighbours[0] : nodeAlloc(t, start, last);
   if (node === NIL) return -ENOMEM;
   for (const n of neighbours) {
-    mergedStart = Math.min(mergedStart, i32[nodeWord(k, n, VRANGE_NODE.start)]);
-    mergedLast = Math.max(mergedLast, i32[nodeWord(k, n, VRANGE_NODE.last)]);
+    mergedStart = Math.min(mergedStart, nodeStart(t, n));
+    mergedLast = Math.max(mergedLast, nodeLast(t, n));
     flags |= i32[nodeWord(k, n, VRANGE_NODE.flags)] & VR_PURGED;
   }
   const lru = vrangeLru(k);
@@ -167,7 +163,6 @@ function markVolatile(cpu: Cpu, mm: number, start: number, last: number, behavio
     }
   }
   if (neighbours.length === 0) i32[k.mmWord(mm, MM.vrangeCount)]++;
-  if (neighbours.length > 0) node = neighbours[0];
   i32[nodeWord(k, node, VRANGE_NODE.start)] = mergedStart;
   i32[nodeWord(k, node, VRANGE_NODE.last)] = mergedLast;
   i32[nodeWord(k, node, VRANGE_NODE.flags)] = flags;
@@ -180,37 +175,28 @@ function markVolatile(cpu: Cpu, mm: number, start: number, last: number, behavio
 }
 
 /**
- * NOVOLATILE: removes [start, last] from the tree, trimming or splitting ranges that stick out.
- * Returns 1 if any range it touched was purged, 0 otherwise, -ENOMEM if a split needs a node and
- * the pool is empty (before changing anything).
+ * NOVOLATILE (and munmap's part): removes [start, last] from mm's volatile ranges, trimming or
+ * splitting ranges that stick out. Returns 1 if any range it touched was purged, 0 otherwise,
+ * -ENOMEM if a split needs a node and the pool is empty (before changing anything).
  */
-function markNonVolatile(cpu: Cpu, mm: number, start: number, last: number): number {
-  return removeSpan(cpu, mm, start, last);
-}
-
-/** Removes [start, last] from mm's volatile ranges; 1 if a touched range was purged. */
 function removeSpan(cpu: Cpu, mm: number, start: number, last: number): number {
   const k = cpu.k;
   const t = vrangeTree(k, mm);
   const i32 = k.i32;
-  const touched: number[] = [];
-  for (let n = treeIterFirst(t, start, last); n !== NIL; n = treeIterNext(t, n, start, last)) touched.push(n);
+  const touched = overlapping(t, start, last);
   if (touched.length === 0) return 0;
-  // Only a range sticking out on both sides needs a second node.
-  const splitter = touched.find(
-    (n) => i32[nodeWord(k, n, VRANGE_NODE.start)] < start && i32[nodeWord(k, n, VRANGE_NODE.last)] > last,
-  );
+  const splitter = findSplitter(t, touched, start, last);
   let spare = NIL;
-  if (splitter !== undefined) {
-    spare = nodeAlloc(t, last + 1, i32[nodeWord(k, splitter, VRANGE_NODE.last)]);
+  if (splitter !== NIL) {
+    spare = nodeAlloc(t, last + 1, nodeLast(t, splitter));
     if (spare === NIL) return -ENOMEM;
   }
   let purged = 0;
   const lru = vrangeLru(k);
   k.vrangeLruLock.lock(cpu.lock);
   for (const n of touched) {
-    const nStart = i32[nodeWord(k, n, VRANGE_NODE.start)];
-    const nLast = i32[nodeWord(k, n, VRANGE_NODE.last)];
+    const nStart = nodeStart(t, n);
+    const nLast = nodeLast(t, n);
     const flags = i32[nodeWord(k, n, VRANGE_NODE.flags)];
     if ((flags & VR_PURGED) !== 0) purged = 1;
     treeRemove(t, n);
@@ -246,33 +232,18 @@ function removeSpan(cpu: Cpu, mm: number, start: number, last: number): number {
  * by a stale range. Caller holds mmap_sem for write and has checked vrangeUnmapRoom().
  */
 export function vrangeUnmapSpan(cpu: Cpu, mm: number, start: number, end: number): void {
-  const lock = cpu.k.vrangeLocks[mm];
-  lock.lock(cpu.lock);
-  try {
-    const ret = removeSpan(cpu, mm, start, end - 1);
-    if (ret < 0)
-      throw new Error(`vrange: no node for munmap's split of mm ${mm} (caller did not check room)`);
-  } finally {
-    lock.unlock(cpu.lock);
-  }
+  const ret = withVrangeLock(cpu, mm, true, () => removeSpan(cpu, mm, start, end - 1));
+  if (ret < 0) throw new Error(`vrange: no node for munmap's split of mm ${mm} (caller did not check room)`);
 }
 
 /** Whether removing [start, end) from mm's ranges can be done: a split needs a free node. */
 export function vrangeUnmapRoom(cpu: Cpu, mm: number, start: number, end: number): boolean {
   const k = cpu.k;
   const t = vrangeTree(k, mm);
-  const lock = k.vrangeLocks[mm];
-  lock.lock(cpu.lock);
-  try {
-    for (let n = treeIterFirst(t, start, end - 1); n !== NIL; n = treeIterNext(t, n, start, end - 1)) {
-      const straddles =
-        k.i32[nodeWord(k, n, VRANGE_NODE.start)] < start && k.i32[nodeWord(k, n, VRANGE_NODE.last)] > end - 1;
-      if (straddles) return k.i32[t.freeHeadWord] !== NIL;
-    }
-    return true;
-  } finally {
-    lock.unlock(cpu.lock);
-  }
+  return withVrangeLock(cpu, mm, true, () => {
+    const splitter = findSplitter(t, overlapping(t, start, end - 1), start, end - 1);
+    return splitter === NIL || k.i32[t.freeHeadWord] !== NIL;
+  });
 }
 
 /**
@@ -281,30 +252,14 @@ export function vrangeUnmapRoom(cpu: Cpu, mm: number, start: number, end: number
  */
 export function vrangeFaultIsVolatile(cpu: Cpu, mm: number, vpn: number): boolean {
   const k = cpu.k;
-  const lock = k.vrangeLocks[mm];
-  lock.lock(cpu.lock);
-  try {
+  return withVrangeLock(cpu, mm, true, () => {
     const node = treeIterFirst(vrangeTree(k, mm), vpn, vpn);
     if (node === NIL) return false;
     k.vrangeLruLock.lock(cpu.lock);
     vrangeLru(k).rotate(node);
     k.vrangeLruLock.unlock(cpu.lock);
     return true;
-  } finally {
-    lock.unlock(cpu.lock);
-  }
-}
-
-/** Frees every range of an exiting mm. */
-export function vrangeExitMm(cpu: Cpu, mm: number): void {
-  const k = cpu.k;
-  const lock = k.vrangeLocks[mm];
-  lock.lock(cpu.lock);
-  try {
-    removeSpan(cpu, mm, 0, k.geometry.vaPages - 1);
-  } finally {
-    lock.unlock(cpu.lock);
-  }
+  });
 }
 
 export interface VrangeInfo {
@@ -321,8 +276,8 @@ export function vrangeList(k: Kernel, mm: number): VrangeInfo[] {
   for (let n = treeFirst(t); n !== NIL; n = treeNext(t, n)) {
     const flags = k.i32[nodeWord(k, n, VRANGE_NODE.flags)];
     out.push({
-      start: k.i32[nodeWord(k, n, VRANGE_NODE.start)],
-      last: k.i32[nodeWord(k, n, VRANGE_NODE.last)],
+      start: nodeStart(t, n),
+      last: nodeLast(t, n),
       purged: (flags & VR_PURGED) !== 0,
       partial: (flags & VR_PARTIAL) !== 0,
     });
