@@ -257,14 +257,12 @@ export class Arena implements RunSource {
     const run = new SmallRun(bin, chunk, first);
     for (let page = 0; page < bin.info.runPages; page++) this.pageMap.set(run.key + page, run);
     this.smallRuns++;
-    bin.runCount++;
     return run;
   }
 
   releaseSmallRun(run: SmallRun): void {
     for (let page = 0; page < run.len; page++) this.pageMap.delete(run.key + page);
     this.smallRuns--;
-    run.bin.runCount--;
     this.runs.freeRun(run.chunk, run.first, run.len);
   }
 

@@ -132,7 +132,6 @@ export class Bin {
   runcur: SmallRun | null = null;
   /** Non-full runs other than runcur, lowest address first. */
   readonly nonfull = new AddressTree<SmallRun>();
-  runCount = 0;
 
   constructor(
     readonly info: BinInfo,

@@ -49,8 +49,8 @@ export class Chunk {
   }
 }
 
-/** A maximal run of free pages of one chunk, whatever their states: what a run is carved from. */
-export class FreeExtent extends TreeNode {
+/** Pages [first, end) of one chunk, listed in an address tree by global page number. */
+export class ChunkPages extends TreeNode {
   constructor(
     readonly chunk: Chunk,
     first: number,
@@ -70,26 +70,11 @@ export class FreeExtent extends TreeNode {
   }
 }
 
+/** A maximal run of free pages of one chunk, whatever their states: what a run is carved from. */
+export class FreeExtent extends ChunkPages {}
+
 /** A maximal run of dirty pages of one chunk; on the purge FIFO, oldest first. */
-export class DirtySpan extends TreeNode {
+export class DirtySpan extends ChunkPages {
   older: DirtySpan | null = null;
   newer: DirtySpan | null = null;
-
-  constructor(
-    readonly chunk: Chunk,
-    first: number,
-    pages: number,
-  ) {
-    super();
-    this.key = chunk.basePage + first;
-    this.len = pages;
-  }
-
-  get first(): number {
-    return this.key - this.chunk.basePage;
-  }
-
-  get end(): number {
-    return this.key - this.chunk.basePage + this.len;
-  }
 }

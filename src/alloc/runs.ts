@@ -16,6 +16,7 @@ import type { Thread } from '../mm/thread.js';
 import { AddressTree } from './address_tree.js';
 import {
   Chunk,
+  type ChunkPages,
   DirtySpan,
   FreeExtent,
   isFreeState,
@@ -45,6 +46,23 @@ export interface PageRun {
 
 function hex(n: number): string {
   return `0x${n.toString(16)}`;
+}
+
+/** Takes a free extent or dirty span off its chunk's edge entries and out of its tree. */
+function unlinkEdges<N extends ChunkPages>(
+  node: N,
+  byFirst: (N | undefined)[],
+  byLast: (N | undefined)[],
+  tree: AddressTree<N>,
+  what: string,
+): void {
+  const { first, end } = node;
+  if (byFirst[first] !== node || byLast[end - 1] !== node) {
+    throw new Error(`runs: ${what} at page ${first} of chunk ${hex(node.chunk.addr)} is not at its edges`);
+  }
+  byFirst[first] = undefined;
+  byLast[end - 1] = undefined;
+  tree.remove(node);
 }
 
 export class RunAllocator {
@@ -82,18 +100,20 @@ export class RunAllocator {
     }
     let chunk: Chunk;
     let first: number;
+    /** The free extent that starts at `first`, when it is what was found. */
+    let extent: FreeExtent | null = null;
     const span = this.dirty.firstFit(pages);
     if (span !== null) {
       chunk = span.chunk;
       first = span.first;
       this.counters.runsFromDirty++;
     } else {
-      const extent = this.avail.firstFit(pages) ?? this.chunkAlloc(requestBytes);
+      extent = this.avail.firstFit(pages) ?? this.chunkAlloc(requestBytes);
       chunk = extent.chunk;
       first = extent.first;
       this.counters.runsFromFree++;
     }
-    this.carve(chunk, first, pages, requestBytes);
+    this.carve(chunk, first, pages, requestBytes, extent);
     return { chunk, first };
   }
 
@@ -227,13 +247,20 @@ export class RunAllocator {
   }
 
   /**
-   * Takes pages [first, first + pages) out of the free extent that starts at `first` or holds the
-   * dirty span that does. Volatile pages are unmarked first: if that fails, nothing is taken.
+   * Takes pages [first, first + pages) out of the free extent that starts at `first` (`found`, when
+   * the caller has it) or holds the dirty span that does. Volatile pages are unmarked first: if that
+   * fails, nothing is taken.
    */
-  private carve(chunk: Chunk, first: number, pages: number, requestBytes: number): void {
+  private carve(
+    chunk: Chunk,
+    first: number,
+    pages: number,
+    requestBytes: number,
+    found: FreeExtent | null,
+  ): void {
     const end = first + pages;
     if (this.mechanism.purgedState === PG_VOLATILE) this.unmarkVolatile(chunk, first, end, requestBytes);
-    const extent = this.avail.floor(chunk.basePage + first);
+    const extent = found ?? this.avail.floor(chunk.basePage + first);
     if (extent === null || extent.chunk !== chunk || extent.end < end) {
       throw new Error(`runs: no free extent holds pages [${first}, ${end}) of chunk ${hex(chunk.addr)}`);
     }
@@ -337,14 +364,7 @@ export class RunAllocator {
 
   private extentDelete(extent: FreeExtent): void {
     const chunk = extent.chunk;
-    if (chunk.extentByFirst[extent.first] !== extent || chunk.extentByLast[extent.end - 1] !== extent) {
-      throw new Error(
-        `runs: free extent at page ${extent.first} of chunk ${hex(chunk.addr)} is not at its edges`,
-      );
-    }
-    chunk.extentByFirst[extent.first] = undefined;
-    chunk.extentByLast[extent.end - 1] = undefined;
-    this.avail.remove(extent);
+    unlinkEdges(extent, chunk.extentByFirst, chunk.extentByLast, this.avail, 'free extent');
   }
 
   // Dirty spans.
@@ -373,14 +393,7 @@ export class RunAllocator {
 
   private spanDelete(span: DirtySpan): void {
     const chunk = span.chunk;
-    if (chunk.spanByFirst[span.first] !== span || chunk.spanByLast[span.end - 1] !== span) {
-      throw new Error(
-        `runs: dirty span at page ${span.first} of chunk ${hex(chunk.addr)} is not at its edges`,
-      );
-    }
-    chunk.spanByFirst[span.first] = undefined;
-    chunk.spanByLast[span.end - 1] = undefined;
-    this.dirty.remove(span);
+    unlinkEdges(span, chunk.spanByFirst, chunk.spanByLast, this.dirty, 'dirty span');
     this.fifoUnlink(span);
   }
 

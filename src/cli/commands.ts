@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { busyCpus } from '../experiment/host.js';
 import { REAL_KERNEL, SEED_RESULTS, seedRatio } from '../experiment/reference.js';
-import { formatNumber, hostLine, renderRun, textTable, toCsv } from '../experiment/report.js';
+import {
+  contentions,
+  formatNumber,
+  formatRate,
+  hostLine,
+  renderRun,
+  textTable,
+  toCsv,
+} from '../experiment/report.js';
 import { checkRunConfig, runEbizzy } from '../experiment/runner.js';
 import {
   mergeSweeps,
@@ -20,7 +28,7 @@ import {
   sortResults,
   sweepPoints,
 } from '../experiment/sweep.js';
-import type { PurgePolicy, RunConfig, RunResult } from '../experiment/types.js';
+import { PURGE_POLICIES, type PurgePolicy, type RunConfig, type RunResult } from '../experiment/types.js';
 import { addEbizzyOptions, type EbizzyCliOptions, runConfigFrom } from './ebizzy_options.js';
 import { integer, integerList, policy, policyList } from './options.js';
 import { progress } from './progress.js';
@@ -47,10 +55,7 @@ async function runAll(configs: RunConfig[], label: string): Promise<RunResult[]>
       results.push(
         await runEbizzy(config, {
           onProgress: (s) =>
-            bar.update(
-              done + s.elapsedSeconds,
-              `${status} ${formatNumber(s.records / Math.max(s.elapsedSeconds, 1e-9))} rec/s`,
-            ),
+            bar.update(done + s.elapsedSeconds, `${status} ${formatRate(s.records, s.elapsedSeconds)} rec/s`),
         }),
       );
       done += config.ebizzy.seconds;
@@ -66,7 +71,7 @@ export function ebizzyCommand(): Command {
   return addEbizzyOptions(
     new Command('ebizzy')
       .description('one ebizzy run on the simulated machine: records/s, vmstat deltas, lock_stat')
-      .option('--policy <policy>', 'purge policy: dontneed, vma, vrange, madv_free, none', policy, 'vrange')
+      .option('--policy <policy>', `purge policy: ${PURGE_POLICIES.join(', ')}`, policy, 'vrange')
       .option(
         '--pressure <MiB>',
         'background memory pressure (a process keeping this much touched)',
@@ -83,8 +88,7 @@ export function ebizzyCommand(): Command {
     try {
       result = await runEbizzy(config, {
         validate: o.validate,
-        onProgress: (s) =>
-          bar.update(s.elapsedSeconds, `${formatNumber(s.records / Math.max(s.elapsedSeconds, 1e-9))} rec/s`),
+        onProgress: (s) => bar.update(s.elapsedSeconds, `${formatRate(s.records, s.elapsedSeconds)} rec/s`),
       });
     } finally {
       bar.stop();
@@ -154,13 +158,7 @@ export function compareCommand(): Command {
       .description(
         'every purge policy side by side, without and with memory pressure, with the ratio to dontneed',
       )
-      .option('--policies <list>', 'policies to compare', policyList, [
-        'dontneed',
-        'vma',
-        'vrange',
-        'madv_free',
-        'none',
-      ] as PurgePolicy[])
+      .option('--policies <list>', 'policies to compare', policyList, [...PURGE_POLICIES])
       .option(
         '--thread-counts <list>',
         'thread counts (one simulated CPU per thread)',
@@ -191,13 +189,7 @@ export function compareCommand(): Command {
       for (const threads of o.threadCounts) {
         for (const p of o.policies) {
           for (const pressureMiB of o.pressure > 0 ? [0, o.pressure] : [0]) {
-            configs.push({
-              ...base,
-              policy: p,
-              cpus: threads,
-              pressureMiB,
-              ebizzy: { ...base.ebizzy, threads },
-            });
+            configs.push(pointConfig(base, { index: configs.length, policy: p, threads, pressureMiB }, true));
           }
         }
       }
@@ -267,8 +259,8 @@ async function sweepSummary(file: SweepFile): Promise<string> {
         String(r.config.ebizzy.threads),
         String(r.config.pressureMiB),
         formatNumber(r.recordsPerSecond),
-        formatNumber(r.lockStat.find((x) => x.name === 'mmap_sem-W')?.contentions ?? 0),
-        formatNumber(r.lockStat.find((x) => x.name === 'vrange_lock')?.contentions ?? 0),
+        formatNumber(contentions(r, 'mmap_sem-W')),
+        formatNumber(contentions(r, 'vrange_lock')),
         formatNumber(r.vmstat.nr_tlb_remote_flush),
         r.oversubscribed ? `oversubscribed (${r.host.cores} cores)` : '',
       ]),

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { defaultRunConfig } from '../experiment/defaults.js';
-import type { RunConfig } from '../experiment/types.js';
+import type { EbizzyOptions, RunConfig } from '../experiment/types.js';
 import { bytes, integer, policy, positiveNumber } from './options.js';
 
 /** Defaults a command may change (compare and sweep run many short measurements). */
@@ -46,19 +46,9 @@ export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}
     .option('--seed <n>', "seed of the threads' random generators", integer(0, 0xffffffff), d.seed);
 }
 
-export interface EbizzyCliOptions {
-  chunks: number;
-  chunkSize: number;
-  seconds: number;
+/** What addEbizzyOptions parses: ebizzy's options (-t optional: 2 x CPUs) and the machine's. */
+export interface EbizzyCliOptions extends Omit<EbizzyOptions, 'threads'> {
   threads?: number;
-  alwaysMmap: boolean;
-  neverMmap: boolean;
-  randomSize: boolean;
-  mprotectEven: boolean;
-  holes: boolean;
-  touchOnly: boolean;
-  byteLoop: boolean;
-  linearSearch: boolean;
   cpus: number;
   processes: number;
   memory: number;
@@ -68,6 +58,7 @@ export interface EbizzyCliOptions {
   pressure?: number;
 }
 
+/** The run configuration, field by field: commander's other keys never reach a result. */
 export function runConfigFrom(o: EbizzyCliOptions): RunConfig {
   return {
     ebizzy: {

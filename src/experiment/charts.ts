@@ -62,20 +62,20 @@ const COLORS = [
 /** A terminal chart: one series per (policy, pressure), x = the sweep's thread counts in order. */
 export function renderAscii(results: RunResult[], color: boolean): string {
   const threads = [...new Set(results.map((r) => r.config.ebizzy.threads))].sort((a, b) => a - b);
-  const keys = [
-    ...new Set(
-      results.map((r) => `${r.config.policy}${r.config.pressureMiB > 0 ? `+p${r.config.pressureMiB}` : ''}`),
-    ),
-  ];
-  const series = keys.map((key) =>
-    threads.map((t) => {
-      const r = results.find(
-        (x) =>
-          `${x.config.policy}${x.config.pressureMiB > 0 ? `+p${x.config.pressureMiB}` : ''}` === key &&
-          x.config.ebizzy.threads === t,
-      );
-      return r === undefined ? Number.NaN : r.recordsPerSecond;
-    }),
+  // Series key -> thread count -> records/s of the first result of that point, in first-seen order.
+  const bySeries = new Map<string, Map<number, number>>();
+  for (const r of results) {
+    const key = `${r.config.policy}${r.config.pressureMiB > 0 ? `+p${r.config.pressureMiB}` : ''}`;
+    let points = bySeries.get(key);
+    if (points === undefined) {
+      points = new Map();
+      bySeries.set(key, points);
+    }
+    if (!points.has(r.config.ebizzy.threads)) points.set(r.config.ebizzy.threads, r.recordsPerSecond);
+  }
+  const keys = [...bySeries.keys()];
+  const series = [...bySeries.values()].map((points) =>
+    threads.map((t) => (points.has(t) ? (points.get(t) as number) : Number.NaN)),
   );
   // asciichart draws one column per value: stretch each thread count over a few columns.
   const width = 8;

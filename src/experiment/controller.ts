@@ -24,14 +24,19 @@ export class RunController {
   phase: RunPhase = 'created';
   private startMs = 0;
   private stopMs = 0;
-  readonly control = new Int32Array(new SharedArrayBuffer(4096));
+  /** The control words, then one progress word per ebizzy thread. */
+  readonly control: Int32Array;
 
   constructor(
     readonly machine: Machine,
     readonly pool: CpuPool,
     /** ebizzy threads (progress words). */
     readonly threads: number,
-  ) {}
+  ) {
+    this.control = new Int32Array(
+      new SharedArrayBuffer((CONTROL.progress + threads) * Int32Array.BYTES_PER_ELEMENT),
+    );
+  }
 
   /** Waits until `expected` CPUs are ready, then releases them all at once. */
   start(expected: number, timeoutMs = 120_000): Promise<void> {

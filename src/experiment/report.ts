@@ -33,6 +33,11 @@ export function formatNumber(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+/** count per second, formatted; a zero interval counts as a nanosecond. */
+export function formatRate(count: number, seconds: number): string {
+  return formatNumber(count / Math.max(seconds, 1e-9));
+}
+
 export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
@@ -115,7 +120,8 @@ export const CSV_COLUMNS = [
   'seed',
 ] as const;
 
-function contentions(result: RunResult, name: string): number {
+/** Contentions of one lock over the run (0 when the lock is not in the result). */
+export function contentions(result: RunResult, name: string): number {
   return result.lockStat.find((r) => r.name === name)?.contentions ?? 0;
 }
 

@@ -2,6 +2,7 @@
 // their threads spread over the simulated CPUs, an optional pressure process on a CPU of its own,
 // kswapd on its own CPU, and the controller measuring the interval between go and stop.
 
+import { PAGE_SIZE } from '../layout/layout.js';
 import type { LockStatRow } from '../locks/index.js';
 import { defaultWatermarks } from '../mm/config.js';
 import { Machine } from '../mm/machine.js';
@@ -54,7 +55,7 @@ export interface RunHooks {
 export function experimentWatermarks(config: RunConfig): { min: number; low: number; high: number } {
   const frames = config.memoryMiB * 256;
   const { min } = defaultWatermarks(frames);
-  const copyPages = Math.ceil(config.ebizzy.chunkSize / 4096);
+  const copyPages = Math.ceil(config.ebizzy.chunkSize / PAGE_SIZE);
   const threads = config.processes * config.ebizzy.threads;
   const low = Math.min(min + threads * copyPages + 128, Math.floor(frames / 4));
   return { min, low, high: Math.min(low + 128, Math.floor(frames / 3)) };
@@ -143,7 +144,6 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
         policy: config.policy,
         lgDirtyMult: config.lgDirtyMult,
         control: controller.control,
-        cpus: config.cpus,
       };
       if (args.threads.length > 0)
         cpuJobs.push(pool.run<EbizzyThreadResult[]>(cpu, jobModule('ebizzy'), 'ebizzyCpu', args));

@@ -60,8 +60,13 @@ export function pointConfig(base: RunConfig, point: SweepPoint, cpusFollowThread
   };
 }
 
+/** A point's identity in a sweep: policy/threads/pressure. */
+function pointKey(policy: PurgePolicy, threads: number, pressureMiB: number): string {
+  return `${policy}/${threads}/${pressureMiB}`;
+}
+
 function pointOf(result: RunResult): string {
-  return `${result.config.policy}/${result.config.ebizzy.threads}/${result.config.pressureMiB}`;
+  return pointKey(result.config.policy, result.config.ebizzy.threads, result.config.pressureMiB);
 }
 
 function sameBase(a: RunConfig, b: RunConfig): boolean {
@@ -139,5 +144,5 @@ export function sortResults(results: RunResult[]): RunResult[] {
 /** Points of the sweep that no result covers yet. */
 export function missingPoints(file: SweepFile): SweepPoint[] {
   const done = new Set(file.results.map(pointOf));
-  return file.points.filter((p) => !done.has(`${p.policy}/${p.threads}/${p.pressureMiB}`));
+  return file.points.filter((p) => !done.has(pointKey(p.policy, p.threads, p.pressureMiB)));
 }

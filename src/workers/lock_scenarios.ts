@@ -235,7 +235,11 @@ export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): Sc
       const mark = data[s.counter] + 1;
       data[s.counter] = mark;
       lock.downgradeWrite(cpu);
-      const stillMine = data[s.counter] === mark ? 1 : 0;
+      // Re-check throughout the read side, not only once: a writer let in would change the mark.
+      let stillMine = 1;
+      for (let check = 0; check < 64; check++) {
+        if (Atomics.load(data, s.counter) !== mark) stillMine = 0;
+      }
       lock.upRead(cpu);
       return done(1, stillMine);
     }

@@ -5,9 +5,8 @@
 // counted and how long it took on its own clock. No job sleeps or spins in place of a cost.
 
 import { MADV_DONTNEED, type Machine, type Thread, VRANGE_NOVOLATILE, VRANGE_VOLATILE } from '../index.js';
+import { PAGE_SIZE } from '../layout/layout.js';
 import { bump, waitAtLeast } from '../workers/control.js';
-
-const PAGE_SIZE = 4096;
 
 /** Control words shared by the CPUs of one run. */
 export const CONTROL = {
@@ -61,26 +60,41 @@ export interface FaultLoopArgs {
 }
 
 /**
+ * Meets the other CPUs at the start barrier, then runs round(0), round(1), ... until durationMs has
+ * passed on this CPU's clock. `afterRounds` runs once the rounds end, normally or not (not when the
+ * barrier fails).
+ */
+function timedRounds(a: FaultLoopArgs, round: (round: number) => void, afterRounds?: () => void): LoopResult {
+  barrier(a.control, a.cpus);
+  const startMs = performance.now();
+  const deadline = startMs + a.durationMs;
+  let rounds = 0;
+  let now = startMs;
+  try {
+    while (now < deadline) {
+      round(rounds);
+      rounds++;
+      now = performance.now();
+    }
+  } finally {
+    afterRounds?.();
+  }
+  return { faults: rounds * a.pages, rounds, elapsedMs: now - startMs };
+}
+
+/**
  * will-it-scale page_fault1: mmap `pages` pages (the kernel picks the address), write one word per
  * page, munmap; again, until durationMs has passed. Every write is a fault on a fresh page.
  */
 export function pageFault1(machine: Machine, cpu: number, a: FaultLoopArgs): LoopResult {
   const t = machine.process(a.pid).thread(cpu);
   const length = a.pages * PAGE_SIZE;
-  barrier(a.control, a.cpus);
-  const startMs = performance.now();
-  const deadline = startMs + a.durationMs;
-  let rounds = 0;
-  let now = startMs;
-  while (now < deadline) {
+  return timedRounds(a, (round) => {
     const addr = t.mmap(length);
     if (addr < 0) throw new Error(`mmap returned ${addr}`);
-    touchPages(t, addr, a.pages, rounds);
+    touchPages(t, addr, a.pages, round);
     check('munmap', t.munmap(addr, length));
-    rounds++;
-    now = performance.now();
-  }
-  return { faults: rounds * a.pages, rounds, elapsedMs: now - startMs };
+  });
 }
 
 export interface DontneedFaultArgs extends FaultLoopArgs {
@@ -95,23 +109,17 @@ export interface DontneedFaultArgs extends FaultLoopArgs {
 export function dontneedFaultLoop(machine: Machine, cpu: number, a: DontneedFaultArgs): LoopResult {
   const t = machine.process(a.pid).thread(cpu);
   const length = a.pages * PAGE_SIZE;
-  barrier(a.control, a.cpus);
-  const startMs = performance.now();
-  const deadline = startMs + a.durationMs;
-  let rounds = 0;
-  let now = startMs;
-  try {
-    while (now < deadline) {
-      touchPages(t, a.addr, a.pages, rounds);
+  return timedRounds(
+    a,
+    (round) => {
+      touchPages(t, a.addr, a.pages, round);
       check('madvise(MADV_DONTNEED)', t.madvise(a.addr, length, MADV_DONTNEED));
-      rounds++;
-      now = performance.now();
-    }
-  } finally {
-    // The marker runs until the last faulting CPU is done.
-    if (Atomics.sub(a.control, CONTROL.running, 1) === 1) Atomics.notify(a.control, CONTROL.running);
-  }
-  return { faults: rounds * a.pages, rounds, elapsedMs: now - startMs };
+    },
+    () => {
+      // The marker runs until the last faulting CPU is done.
+      if (Atomics.sub(a.control, CONTROL.running, 1) === 1) Atomics.notify(a.control, CONTROL.running);
+    },
+  );
 }
 
 export type MarkPolicy = 'vrange' | 'vma';

@@ -13,8 +13,9 @@
 // A simulated CPU may run several ebizzy threads (ebizzy's default is 2 threads per CPU): it
 // switches between them every SLICE_MS like a time-sharing scheduler.
 
-import { Arena } from '../alloc/index.js';
+import { Arena, LG_DIRTY_MULT_DEFAULT } from '../alloc/index.js';
 import type { EbizzyOptions, PurgePolicy } from '../experiment/types.js';
+import { PAGE_SIZE } from '../layout/layout.js';
 import type { Machine } from '../mm/machine.js';
 import type { Thread } from '../mm/thread.js';
 import { PROT_READ } from '../mm/uapi.js';
@@ -22,7 +23,6 @@ import { bump, waitAtLeast } from '../workers/control.js';
 
 /** ebizzy's record_t is size_t: 8 bytes; keys fit the low 32 bits (little-endian). */
 export const RECORD_BYTES = 8;
-const PAGE = 4096;
 /** Time slice of a simulated CPU shared by several ebizzy threads (CFS-like, ms). */
 export const SLICE_MS = 4;
 
@@ -50,7 +50,6 @@ export class EbizzyRandom {
 
 /** What the process's ebizzy main thread set up before the threads start. */
 export interface EbizzyProcessSetup {
-  pid: number;
   /** Address of each chunk. */
   chunks: number[];
 }
@@ -70,27 +69,32 @@ export function setupEbizzyProcess(
   const image = new Uint8Array(options.chunkSize);
   const view = new DataView(image.buffer);
   for (let r = 0; r < records; r++) view.setUint32(r * RECORD_BYTES, r, true);
-  const arena = options.holes || options.alwaysMmap ? null : new Arena(t, { policy, lgDirtyMult: 3 });
+  const arena =
+    options.holes || options.alwaysMmap ? null : new Arena(t, { policy, lgDirtyMult: LG_DIRTY_MULT_DEFAULT });
   for (let i = 0; i < options.chunks; i++) {
     let addr: number;
     if (arena === null) {
       // Map the chunk with a trailing page, then unmap that page: a hole keeps VMAs from merging.
-      const pages = Math.ceil(options.chunkSize / PAGE) + (options.holes ? 1 : 0);
-      addr = t.mmap(pages * PAGE);
+      const pages = Math.ceil(options.chunkSize / PAGE_SIZE) + (options.holes ? 1 : 0);
+      addr = t.mmap(pages * PAGE_SIZE);
       if (addr < 0) throw new Error(`ebizzy set-up: mmap of a chunk failed (${addr})`);
-      if (options.holes) t.munmap(addr + (pages - 1) * PAGE, PAGE);
+      if (options.holes) t.munmap(addr + (pages - 1) * PAGE_SIZE, PAGE_SIZE);
     } else {
       addr = arena.malloc(options.chunkSize);
     }
     t.write(addr, image);
     if (options.mprotectEven && i % 2 === 0) {
-      const start = addr - (addr % PAGE);
-      const ret = t.mprotect(start, Math.ceil((addr + options.chunkSize - start) / PAGE) * PAGE, PROT_READ);
+      const start = addr - (addr % PAGE_SIZE);
+      const ret = t.mprotect(
+        start,
+        Math.ceil((addr + options.chunkSize - start) / PAGE_SIZE) * PAGE_SIZE,
+        PROT_READ,
+      );
       if (ret !== 0) throw new Error(`ebizzy set-up: mprotect failed (${ret})`);
     }
     chunks.push(addr);
   }
-  return { pid: t.pid, chunks };
+  return { chunks };
 }
 
 export interface EbizzyThreadSpec {
@@ -107,16 +111,11 @@ export interface EbizzyCpuArgs {
   policy: PurgePolicy;
   lgDirtyMult: number;
   control: Int32Array;
-  /** CPUs that must be ready before the controller says go. */
-  cpus: number;
 }
 
 export interface EbizzyThreadResult {
   index: number;
   records: number;
-  purgeCalls: number;
-  pagesPurged: number;
-  reusedPurged: number;
 }
 
 /** One ebizzy thread: its arena, its generator, and the record loop. */
@@ -146,7 +145,7 @@ class EbizzyThread {
     const copy = options.alwaysMmap ? t.mmap(size) : this.arena.malloc(size);
     if (copy < 0) throw new Error(`ebizzy: mmap of the copy failed (${copy})`);
     if (options.touchOnly) {
-      for (let at = copy; at < copy + size; at += PAGE) t.store32(at - (at % 4), 1);
+      for (let at = copy; at < copy + size; at += PAGE_SIZE) t.store32(at - (at % 4), 1);
     } else {
       if (options.byteLoop) {
         t.inUser(() => {
@@ -217,15 +216,6 @@ export function ebizzyCpu(machine: Machine, cpu: number, a: EbizzyCpuArgs): Ebiz
     control[CONTROL.progress + thread.spec.index] = thread.records;
     current = (current + 1) % threads.length;
   }
-  return threads.map((thread) => {
-    const stats = thread.arena.stats();
-    control[CONTROL.progress + thread.spec.index] = thread.records;
-    return {
-      index: thread.spec.index,
-      records: thread.records,
-      purgeCalls: stats.purgeCalls,
-      pagesPurged: stats.pagesPurged,
-      reusedPurged: stats.pagesReportedPurged,
-    };
-  });
+  // Every slice ends with its thread's progress write, so the words already hold the final counts.
+  return threads.map((thread) => ({ index: thread.spec.index, records: thread.records }));
 }

@@ -5,6 +5,7 @@
 // nothing here drives the machine out of memory on purpose. It watches free memory the way a user
 // process would, through a /proc/meminfo-style read (machine.freePages()).
 
+import { PAGE_SIZE } from '../layout/layout.js';
 import type { Machine } from '../mm/machine.js';
 import { OutOfMemoryError } from '../mm/signals.js';
 import { MADV_DONTNEED } from '../mm/uapi.js';
@@ -12,7 +13,6 @@ import { STRESS_CONTROL, safePoint, scheduled } from '../stress/job.js';
 import { bump } from '../workers/control.js';
 import { CONTROL } from './ebizzy.js';
 
-const PAGE = 4096;
 /** Pages grown, shrunk or re-faulted per round (256 KiB). */
 const SLICE_PAGES = 64;
 
@@ -57,8 +57,8 @@ export function pressure(machine: Machine, cpu: number, a: PressureArgs): Pressu
 
 function holdPressure(machine: Machine, cpu: number, a: PressureArgs): PressureResult {
   const t = machine.process(a.pid).thread(cpu);
-  const maxPages = Math.floor((a.mib * 1024 * 1024) / PAGE);
-  const addr = t.mmap(maxPages * PAGE);
+  const maxPages = Math.floor((a.mib * 1024 * 1024) / PAGE_SIZE);
+  const addr = t.mmap(maxPages * PAGE_SIZE);
   if (addr < 0) throw new Error(`pressure: mmap of ${a.mib} MiB failed (${addr})`);
   const target = a.targetFree ?? machine.config.watermarks.low;
   const result: PressureResult = { residentPages: 0, peakPages: 0, rounds: 0, pagesFaulted: 0, oom: 0 };
@@ -66,7 +66,8 @@ function holdPressure(machine: Machine, cpu: number, a: PressureArgs): PressureR
   const touch = (first: number, count: number): boolean => {
     try {
       t.inUser(() => {
-        for (let page = first; page < first + count; page++) t.store32(addr + page * PAGE, result.rounds);
+        for (let page = first; page < first + count; page++)
+          t.store32(addr + page * PAGE_SIZE, result.rounds);
       });
       result.pagesFaulted += count;
       return true;
@@ -76,7 +77,8 @@ function holdPressure(machine: Machine, cpu: number, a: PressureArgs): PressureR
       return false;
     }
   };
-  const drop = (first: number, count: number) => t.madvise(addr + first * PAGE, count * PAGE, MADV_DONTNEED);
+  const drop = (first: number, count: number) =>
+    t.madvise(addr + first * PAGE_SIZE, count * PAGE_SIZE, MADV_DONTNEED);
   const shrink = () => {
     const count = Math.min(SLICE_PAGES, result.residentPages);
     drop(result.residentPages - count, count);
