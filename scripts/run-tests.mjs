@@ -6,22 +6,28 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 
-const phases = [
-  {
-    name: 'suite',
-    report: '.vitest-report.json',
-    args: ['--exclude', 'test/stress/**'],
-    env: { VITEST_SKIP_BUILD: '1' },
-  },
-  { name: 'stress', report: '.vitest-report-stress.json', args: ['test/stress'], env: {} },
-];
+// With arguments (`npm test -- test/mm/vrange.test.ts`, `-t name`), one vitest run with just them:
+// the phases are for the whole suite, and passing a file to both would run it twice.
+const selected = process.argv.slice(2);
+const phases =
+  selected.length > 0
+    ? [{ name: 'selected', report: '.vitest-report.json', args: selected, env: {} }]
+    : [
+        {
+          name: 'suite',
+          report: '.vitest-report.json',
+          args: ['--exclude', 'test/stress/**'],
+          env: { VITEST_SKIP_BUILD: '1' },
+        },
+        { name: 'stress', report: '.vitest-report-stress.json', args: ['test/stress'], env: {} },
+      ];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 let code = 0;
 for (const phase of phases) {
   rmSync(phase.report, { force: true });
-  const run = spawnSync('npx', ['vitest', 'run', ...phase.args, ...process.argv.slice(2)], {
+  const run = spawnSync('npx', ['vitest', 'run', ...phase.args], {
     stdio: 'inherit',
     env: { ...process.env, ...phase.env, VITEST_JSON: phase.report },
   });

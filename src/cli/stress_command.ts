@@ -2,7 +2,7 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { busyCpus } from '../experiment/host.js';
-import { formatNumber, hostLine, textTable } from '../experiment/report.js';
+import { formatNumber, formatRate, hostLine, textTable } from '../experiment/report.js';
 import { type Mutations, NO_MUTATIONS } from '../mm/config.js';
 import { runStress, type StressConfig, type StressReport } from '../stress/runner.js';
 import { OP_NAMES, STRESS_POLICIES, type StressPolicy } from '../stress/thread.js';
@@ -47,7 +47,7 @@ export function renderStress(report: StressReport): string {
       OP_NAMES.map((name) => [
         name,
         formatNumber(report.ops[name]),
-        formatNumber(report.ops[name] / Math.max(report.elapsedSeconds, 1e-9)),
+        formatRate(report.ops[name], report.elapsedSeconds),
       ]),
     ),
     `total: ${formatNumber(report.totalOps)} operations in ${report.elapsedSeconds.toFixed(1)} s (${formatNumber(report.opsPerSecond)}/s); ${report.validations} whole-machine validations; ${formatNumber(report.oom)} accesses found no memory`,
@@ -72,7 +72,7 @@ export function renderStress(report: StressReport): string {
   for (const v of report.violations) {
     lines.push(
       '',
-      `VIOLATION (seed ${v.seed}, cpu ${v.cpu}, pid ${v.pid}, ${v.op}): expected ${v.expected}; ${v.actual}`,
+      `VIOLATION (run --seed ${c.seed}, thread seed ${v.seed}, cpu ${v.cpu}, pid ${v.pid}, ${v.op}): expected ${v.expected}; ${v.actual}`,
     );
     if (v.kernel) lines.push(`  kernel: ${v.kernel}`);
     for (const h of v.history) lines.push(`  ${h}`);
@@ -90,7 +90,9 @@ export function renderStress(report: StressReport): string {
     '',
     report.passed
       ? 'PASSED: no violation.'
-      : `FAILED: reproduce with --seed ${c.seed}${c.deterministic ? ` --deterministic --ops ${c.opsPerThread} --strategy ${c.strategy} --replay 64` : ''} (and the same options).`,
+      : c.deterministic
+        ? `FAILED: replay exactly with --seed ${c.seed} --deterministic --ops ${c.opsPerThread} --strategy ${c.strategy} --replay 64 (and the same options).`
+        : `FAILED: --seed ${c.seed} (and the same options) repeats each thread's operations, not the real threads' interleaving; --deterministic --ops N replays a run exactly.`,
   );
   return lines.join('\n');
 }

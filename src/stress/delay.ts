@@ -3,15 +3,13 @@
 // stay open long enough for another CPU to land in them. It models no cost; it widens race windows.
 
 import { type SchedHook, SchedPoint } from '../locks/index.js';
+import { xorshift32 } from '../sched/index.js';
 
 /** A hook delaying a point with probability `chance`, for up to `maxDelayUs`. */
 export function delayInjector(seed: number, chance: number, maxDelayUs: number): SchedHook {
   let state = seed >>> 0 || 1;
   const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
+    state = xorshift32(state) >>> 0;
     return state / 0x100000000;
   };
   const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -21,7 +21,6 @@ export const STRESS_CONTROL = {
   resume: 5,
   /** Operations done by all CPUs (progress). */
   ops: 6,
-  violations: 7,
   /** CPUs that finished their fixed operation count. */
   finished: 8,
   /** Per CPU from here: the operation it is running (index in OP_NAMES + 1; 0: none). */
@@ -30,7 +29,6 @@ export const STRESS_CONTROL = {
 
 /** Test-only fault injection: a CPU throws inside a critical section after this many operations. */
 export interface InjectedFault {
-  kind: 'throw';
   cpu: number;
   afterOps: number;
 }
@@ -116,12 +114,9 @@ function injectFault(machine: Machine, cpu: number, thread: StressThread, contro
 }
 
 function step(thread: StressThread, control: Int32Array): void {
-  const before = thread.violations.length;
   Atomics.store(control, STRESS_CONTROL.currentOp + thread.config.cpu, 1 + OP_NAMES.indexOf(thread.nextOp()));
   thread.step();
   Atomics.store(control, STRESS_CONTROL.currentOp + thread.config.cpu, 0);
-  if (thread.violations.length > before)
-    Atomics.add(control, STRESS_CONTROL.violations, thread.violations.length - before);
 }
 
 function summarize(cpu: number, threads: StressThread[]): StressCpuResult {

@@ -209,7 +209,7 @@ export async function runStress(
         deterministic: config.deterministic,
         decisionsOnViolation: config.replayDecisions,
         stressCpus: config.cpus,
-        fault: config.injectFault === 'throw' ? { kind: 'throw', cpu: 0, afterOps: 200 } : null,
+        fault: config.injectFault === 'throw' ? { cpu: 0, afterOps: 200 } : null,
       };
       const signal = cpu === 0 && config.injectFault === 'terminate' ? terminator.signal : undefined;
       jobs.push(pool.run<StressCpuResult>(cpu, jobModule('./job'), 'stressCpu', args, signal));

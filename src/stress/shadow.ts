@@ -11,8 +11,6 @@ export const VOLATILE = 1;
 /** MADV_FREE'd and not written since: reads give the data or zeros (discarded). */
 export const LAZY = 2;
 
-export const PROT_NONE_ = 0;
-
 export class Region {
   /** Expected byte of each page (0: zero-filled). */
   readonly values: Uint8Array;
@@ -68,9 +66,5 @@ export class Shadow {
     if (first + count < region.pages) parts.push(region.slice(first + count, region.pages - first - count));
     this.regions.splice(index, 1, ...parts);
     return middle;
-  }
-
-  totalPages(): number {
-    return this.regions.reduce((n, r) => n + r.pages, 0);
   }
 }

@@ -27,6 +27,7 @@ import {
 } from '../mm/uapi.js';
 import { vmaContaining, vmaFlags } from '../mm/vma.js';
 import { vrangeList } from '../mm/vrange.js';
+import { xorshift32 } from '../sched/index.js';
 import { LAZY, NORMAL, PAGE, Region, Shadow, VOLATILE } from './shadow.js';
 
 export type StressPolicy = 'vrange' | 'vma' | 'dontneed' | 'madv_free' | 'all';
@@ -87,18 +88,14 @@ const MAX_REGION_PAGES = 32;
 const MAX_MARKED_SPANS = 4;
 const MAX_REGIONS = 12;
 
-/** xorshift32: the thread's deterministic generator. */
+/** xorshift32 (the scheduler's): the thread's deterministic generator. */
 class Random {
   private state: number;
   constructor(seed: number) {
     this.state = seed >>> 0 || 0x9e3779b9;
   }
   next(): number {
-    let x = this.state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.state = x >>> 0;
+    this.state = xorshift32(this.state) >>> 0;
     return this.state;
   }
   below(n: number): number {

@@ -24,6 +24,20 @@ describe('size classes', () => {
       // A run wastes at most 1/64 of itself, or the least it can in at most 8 pages.
       expect(bin.regionCount).toBe(Math.floor((bin.runPages * PAGE) / bin.regionBytes));
       expect(bin.runPages).toBeLessThanOrEqual(8);
+      const runBytes = bin.runPages * PAGE;
+      const waste = runBytes - bin.regionCount * bin.regionBytes;
+      const wasteOf = (pages: number) => (pages * PAGE) % bin.regionBytes;
+      const within = [1, 2, 3, 4, 5, 6, 7, 8].filter((pages) => wasteOf(pages) * 64 <= pages * PAGE);
+      if (within.length > 0) {
+        // The smallest run that wastes at most 1/64.
+        expect(waste * 64, `${bin.regionBytes}-byte regions`).toBeLessThanOrEqual(runBytes);
+        expect(bin.runPages, `${bin.regionBytes}-byte regions`).toBe(within[0]);
+      } else {
+        for (let pages = 1; pages <= 8; pages++)
+          expect(waste / runBytes, `${bin.regionBytes}-byte regions`).toBeLessThanOrEqual(
+            wasteOf(pages) / (pages * PAGE),
+          );
+      }
     }
   });
 

@@ -29,10 +29,14 @@ describe('ebizzy', () => {
     const draws = Array.from({ length: 100 }, () => a.next(10));
     expect(Array.from({ length: 100 }, () => b.next(10))).toEqual(draws);
     expect(new Set(draws).size).toBeGreaterThan(5);
-    // LTP's version: state *= 1103515245 + 12345 from 0 stays 0.
-    let ltp = 0;
-    for (let i = 0; i < 10; i++) ltp = Math.imul(ltp, 1103515245 + 12345) >>> 0;
-    expect(ltp).toBe(0);
+    // LTP's rand_num() (state *= 1103515245 + 12345) stuck at 0 from seed 0; this one does not:
+    // seeded 0 it draws varied chunks and keys, and different seeds draw different sequences.
+    const zero = new EbizzyRandom(0);
+    const fromZero = Array.from({ length: 100 }, () => zero.next(10));
+    expect(new Set(fromZero).size).toBeGreaterThan(5);
+    expect(fromZero.some((x) => x !== 0)).toBe(true);
+    const other = new EbizzyRandom(43);
+    expect(Array.from({ length: 100 }, () => other.next(10))).not.toEqual(draws);
   });
 
   const expectations: [PurgePolicy, string][] = [

@@ -3,7 +3,8 @@
 // owner-died to its waiters.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { CPU_DEAD } from '../../src/locks/index.js';
+import { CPU_DEAD, type LockOptions } from '../../src/locks/index.js';
+import type { ScenarioResult } from '../../src/workers/lock_scenarios.js';
 import { LabRunner, MUTEX, RWSEM, SPIN } from './helpers.js';
 
 const SIGNAL = 20;
@@ -14,6 +15,22 @@ afterEach(async () => {
   await runner?.close();
   runner = undefined;
 });
+
+/**
+ * A fresh two-CPU runner whose cpu 0 holds `lock` for writing (once it does, this resolves) until
+ * data[RELEASE] is set, and then leaves as `after` says.
+ */
+async function startHolder(
+  options: Partial<LockOptions>,
+  lock: number,
+  after: 'unlock' | 'throw' | 'exit',
+): Promise<{ r: LabRunner; holder: Promise<ScenarioResult> }> {
+  runner = LabRunner.create(2, options);
+  const r = runner;
+  const holder = r.run(0, { kind: 'hold', lock, mode: 'write', signal: SIGNAL, release: RELEASE, after });
+  await r.waitData(SIGNAL, 1);
+  return { r, holder };
+}
 
 /** Waits until the CPU is blocked in a lock wait. */
 async function untilWaiting(r: LabRunner, cpu: number): Promise<void> {
@@ -31,17 +48,7 @@ describe('hung-task detector', () => {
     ['rwsem', RWSEM],
   ] as const) {
     it(`${name}: a holder that never releases is named in the report`, async () => {
-      runner = LabRunner.create(2, { hungTaskTimeoutMs: 300, waitSliceMs: 20 });
-      const r = runner;
-      const holder = r.run(0, {
-        kind: 'hold',
-        lock,
-        mode: 'write',
-        signal: SIGNAL,
-        release: RELEASE,
-        after: 'unlock',
-      });
-      await r.waitData(SIGNAL, 1);
+      const { r, holder } = await startHolder({ hungTaskTimeoutMs: 300, waitSliceMs: 20 }, lock, 'unlock');
       const waiter = r.run(1, { kind: 'lockOnce', lock, mode: 'write' });
       const error = await waiter.then(
         () => null,
@@ -65,17 +72,7 @@ describe('owner died', () => {
       ['rwsem', RWSEM],
     ] as const) {
       it(`${name}: a CPU that ${after === 'throw' ? 'throws' : 'exits'} holding the lock is reported to its waiter`, async () => {
-        runner = LabRunner.create(2, { hungTaskTimeoutMs: 20_000, waitSliceMs: 20 });
-        const r = runner;
-        const holder = r.run(0, {
-          kind: 'hold',
-          lock,
-          mode: 'write',
-          signal: SIGNAL,
-          release: RELEASE,
-          after,
-        });
-        await r.waitData(SIGNAL, 1);
+        const { r, holder } = await startHolder({ hungTaskTimeoutMs: 20_000, waitSliceMs: 20 }, lock, after);
         const waiter = r.run(1, { kind: 'lockOnce', lock, mode: 'write' });
         await untilWaiting(r, 1);
         r.release(RELEASE);

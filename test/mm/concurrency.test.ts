@@ -48,46 +48,22 @@ describe('concurrency on worker CPUs', () => {
     const addrA = a.mainThread().mmap(pages * PAGE);
     const addrB = b.mainThread().mmap(pages * PAGE);
     machine.detach();
-    const ca = control();
-    const cb = control();
     const durationMs = 1500;
-    const [roundsA, readA, roundsB, readB] = await Promise.all([
-      cpus.run<number>(0, JOBS, 'dontneedLoop', {
-        pid: a.pid,
-        addr: addrA,
-        pages,
-        pattern: 0x11,
-        durationMs,
-        control: ca,
-        cpus: 2,
-      }),
-      cpus.run<ReadCheckResult>(1, JOBS, 'readCheck', {
-        pid: a.pid,
-        addr: addrA,
-        pages,
-        allowed: [0x11, 0],
-        control: ca,
-        cpus: 2,
-        segvAllowed: false,
-      }),
-      cpus.run<number>(2, JOBS, 'dontneedLoop', {
-        pid: b.pid,
-        addr: addrB,
-        pages,
-        pattern: 0x22,
-        durationMs,
-        control: cb,
-        cpus: 2,
-      }),
-      cpus.run<ReadCheckResult>(3, JOBS, 'readCheck', {
-        pid: b.pid,
-        addr: addrB,
-        pages,
-        allowed: [0x22, 0],
-        control: cb,
-        cpus: 2,
-        segvAllowed: false,
-      }),
+    /** One CPU drops the pages with MADV_DONTNEED in a loop while the next one reads them. */
+    const dontneedVsReader = (cpu: number, pid: number, addr: number, pattern: number) => {
+      const region = { pid, addr, pages, control: control(), cpus: 2 };
+      return Promise.all([
+        cpus.run<number>(cpu, JOBS, 'dontneedLoop', { ...region, pattern, durationMs }),
+        cpus.run<ReadCheckResult>(cpu + 1, JOBS, 'readCheck', {
+          ...region,
+          allowed: [pattern, 0],
+          segvAllowed: false,
+        }),
+      ]);
+    };
+    const [[roundsA, readA], [roundsB, readB]] = await Promise.all([
+      dontneedVsReader(0, a.pid, addrA, 0x11),
+      dontneedVsReader(2, b.pid, addrB, 0x22),
     ]);
     expect(readA.bad).toBeNull();
     expect(readB.bad).toBeNull();

@@ -1,5 +1,6 @@
 // Shared set-up for machine tests.
 
+import { expect } from 'vitest';
 import { Machine, type MachineConfigInput } from '../../src/index.js';
 import type { MachineLayout } from '../../src/layout/layout.js';
 
@@ -60,6 +61,14 @@ export function expectUnchanged(machine: Machine, call: () => number): number {
   const changed = changedRegions(before, snapshot(machine));
   if (changed.length > 0) throw new Error(`call returned ${ret} and changed ${changed.join(', ')}`);
   return ret;
+}
+
+/** A bad call: its name, the call, and the (negative) errno the rules give for it. */
+export type ErrnoCase = [name: string, call: () => number, errno: number];
+
+/** Each call returns its errno and leaves the machine as it was. */
+export function expectErrnos(machine: Machine, cases: readonly ErrnoCase[]): void {
+  for (const [name, call, errno] of cases) expect(expectUnchanged(machine, call), name).toBe(errno);
 }
 
 export const JOBS = new URL('./jobs.ts', import.meta.url).href;

@@ -2,6 +2,7 @@
 
 import {
   MADV_DONTNEED,
+  MADV_FREE,
   MAP_FIXED,
   type Machine,
   OutOfMemoryError,
@@ -47,24 +48,35 @@ export function touchAll(
   return sum;
 }
 
-/** Fills the region with `pattern`, drops it with MADV_DONTNEED, again, for durationMs. */
-export function dontneedLoop(
-  machine: Machine,
-  cpu: number,
-  a: Region & { pattern: number; durationMs: number; control: Int32Array; cpus: number },
-): number {
+type LoopArgs = Region & { pattern: number; durationMs: number; control: Int32Array; cpus: number };
+
+/**
+ * Once every CPU is at the barrier, runs `round` over and over for durationMs; then (or when a round
+ * throws) tells the readers to stop. Returns the rounds done.
+ */
+function timedRounds(machine: Machine, cpu: number, a: LoopArgs, round: (t: Thread) => void): number {
   const t = machine.process(a.pid).thread(cpu);
   barrier(a.control, 0, a.cpus);
   const deadline = performance.now() + a.durationMs;
   let rounds = 0;
-  while (performance.now() < deadline) {
+  try {
+    while (performance.now() < deadline) {
+      round(t);
+      rounds++;
+    }
+  } finally {
+    Atomics.store(a.control, 1, 1); // readers stop
+  }
+  return rounds;
+}
+
+/** Fills the region with `pattern`, drops it with MADV_DONTNEED, again, for durationMs. */
+export function dontneedLoop(machine: Machine, cpu: number, a: LoopArgs): number {
+  return timedRounds(machine, cpu, a, (t) => {
     t.fill(a.addr, a.pages * PAGE, a.pattern);
     const ret = t.madvise(a.addr, a.pages * PAGE, MADV_DONTNEED);
     if (ret !== 0) throw new Error(`madvise returned ${ret}`);
-    rounds++;
-  }
-  Atomics.store(a.control, 1, 1); // readers stop
-  return rounds;
+  });
 }
 
 export interface ReadCheckResult {
@@ -103,23 +115,12 @@ export function readCheck(
 }
 
 /** Maps the region at its fixed address, fills it, unmaps it, for durationMs. */
-export function mapUnmapLoop(
-  machine: Machine,
-  cpu: number,
-  a: Region & { pattern: number; durationMs: number; control: Int32Array; cpus: number },
-): number {
-  const t = machine.process(a.pid).thread(cpu);
-  barrier(a.control, 0, a.cpus);
-  const deadline = performance.now() + a.durationMs;
-  let rounds = 0;
-  while (performance.now() < deadline) {
+export function mapUnmapLoop(machine: Machine, cpu: number, a: LoopArgs): number {
+  return timedRounds(machine, cpu, a, (t) => {
     if (t.mmap(a.pages * PAGE, { addr: a.addr, flags: MAP_FIXED }) !== a.addr) throw new Error('mmap failed');
     t.fill(a.addr, a.pages * PAGE, a.pattern);
     if (t.munmap(a.addr, a.pages * PAGE) !== 0) throw new Error('munmap failed');
-    rounds++;
-  }
-  Atomics.store(a.control, 1, 1);
-  return rounds;
+  });
 }
 
 export interface VolatileRoundsArgs extends Region {
@@ -253,15 +254,22 @@ export function pressure(
   return { touches, oom };
 }
 
+export interface LazyfreeRoundsResult {
+  rounds: number;
+  zeroPages: number;
+  bad: string | null;
+}
+
 /**
  * MADV_FREE over and over on the same pages while reclaim discards them: each page reads its
- * pattern or zeros, never anything else; the machine must never free a frame still on the LRU.
+ * pattern or zeros in every byte, never anything else; the machine must never free a frame still
+ * on the LRU.
  */
 export function lazyfreeRounds(
   machine: Machine,
   cpu: number,
   a: Region & { durationMs: number; control: Int32Array; cpus: number },
-): { rounds: number; zeroPages: number; bad: string | null } {
+): LazyfreeRoundsResult {
   const t = machine.process(a.pid).thread(cpu);
   barrier(a.control, 0, a.cpus);
   const deadline = performance.now() + a.durationMs;
@@ -272,14 +280,24 @@ export function lazyfreeRounds(
     try {
       t.fill(a.addr, a.pages * PAGE, pattern);
       // Twice: the second call finds pages reclaim may just have taken off the LRU.
-      t.madvise(a.addr, a.pages * PAGE, 8);
-      t.madvise(a.addr, a.pages * PAGE, 8);
+      for (let call = 1; call <= 2; call++) {
+        const ret = t.madvise(a.addr, a.pages * PAGE, MADV_FREE);
+        if (ret !== 0) throw new Error(`madvise(MADV_FREE) call ${call} of round ${rounds} returned ${ret}`);
+      }
       const bytes = t.read(a.addr, a.pages * PAGE);
       for (let page = 0; page < a.pages; page++) {
-        const first = bytes[page * PAGE];
-        if (first === 0) zeroPages++;
-        else if (first !== pattern)
+        const data = bytes.subarray(page * PAGE, (page + 1) * PAGE);
+        const first = data[0];
+        if (first !== 0 && first !== pattern)
           return { rounds, zeroPages, bad: `page ${page} holds ${first}, pattern ${pattern}` };
+        const other = data.findIndex((b) => b !== first);
+        if (other >= 0)
+          return {
+            rounds,
+            zeroPages,
+            bad: `page ${page} holds ${first} and ${data[other]} at offset ${other}, pattern ${pattern}`,
+          };
+        if (first === 0) zeroPages++;
       }
     } catch (error) {
       if (!(error instanceof OutOfMemoryError)) throw error;

@@ -15,7 +15,7 @@ import {
   PROT_WRITE,
   SigSegv,
 } from '../../src/index.js';
-import { expectUnchanged, procLines, smallMachine, thrown } from './helpers.js';
+import { expectErrnos, expectUnchanged, procLines, smallMachine, thrown } from './helpers.js';
 
 const PAGE = 4096;
 const MIB = 1 << 20;
@@ -73,7 +73,7 @@ describe('mmap', () => {
     const machine = smallMachine();
     const t = machine.createProcess().mainThread();
     t.mmap(MIB);
-    const cases: [string, () => number, number][] = [
+    expectErrnos(machine, [
       ['zero length', () => t.mmap(0), -EINVAL],
       ['negative length', () => t.mmap(-PAGE), -EINVAL],
       ['NaN length', () => t.mmap(Number.NaN), -EINVAL],
@@ -89,10 +89,7 @@ describe('mmap', () => {
       ],
       ['larger than the address space', () => t.mmap(65 * MIB), -ENOMEM],
       ['no gap large enough', () => t.mmap(63 * MIB), -ENOMEM],
-    ];
-    for (const [name, call, errno] of cases) {
-      expect(expectUnchanged(machine, call), name).toBe(errno);
-    }
+    ]);
     machine.validate();
   });
 
@@ -135,17 +132,14 @@ describe('munmap', () => {
     const t = machine.createProcess().mainThread();
     const addr = t.mmap(MIB);
     t.fill(addr, MIB, 3);
-    const cases: [string, () => number, number][] = [
+    expectErrnos(machine, [
       ['unaligned', () => t.munmap(addr + 1, PAGE), -EINVAL],
       ['zero length', () => t.munmap(addr, 0), -EINVAL],
       ['negative length', () => t.munmap(addr, -1), -EINVAL],
       ['negative address', () => t.munmap(-PAGE, PAGE), -EINVAL],
       ['past the address space', () => t.munmap(addr, 128 * MIB), -EINVAL],
       ['NaN address', () => t.munmap(Number.NaN, PAGE), -EINVAL],
-    ];
-    for (const [name, call, errno] of cases) {
-      expect(expectUnchanged(machine, call), name).toBe(errno);
-    }
+    ]);
   });
 });
 
@@ -181,17 +175,14 @@ describe('mprotect', () => {
     const addr = t.mmap(4 * PAGE);
     t.fill(addr, 4 * PAGE, 1);
     t.munmap(addr + 2 * PAGE, PAGE);
-    const cases: [string, () => number, number][] = [
+    expectErrnos(machine, [
       ['unaligned', () => t.mprotect(addr + 3, PAGE, PROT_READ), -EINVAL],
       ['bad prot', () => t.mprotect(addr, PAGE, 4), -EINVAL],
       ['negative length', () => t.mprotect(addr, -PAGE, PROT_READ), -EINVAL],
       ['range with a hole', () => t.mprotect(addr, 4 * PAGE, PROT_READ), -ENOMEM],
       ['unmapped range', () => t.mprotect(addr + 2 * PAGE, PAGE, PROT_READ), -ENOMEM],
       ['past the address space', () => t.mprotect(addr, 128 * MIB, PROT_READ), -ENOMEM],
-    ];
-    for (const [name, call, errno] of cases) {
-      expect(expectUnchanged(machine, call), name).toBe(errno);
-    }
+    ]);
     expect(t.mprotect(addr, 0, PROT_READ)).toBe(0);
   });
 });
@@ -220,17 +211,14 @@ describe('madvise(MADV_DONTNEED)', () => {
     const addr = t.mmap(4 * PAGE);
     t.fill(addr, 4 * PAGE, 1);
     t.munmap(addr + 3 * PAGE, PAGE);
-    const cases: [string, () => number, number][] = [
+    expectErrnos(machine, [
       ['unaligned', () => t.madvise(addr + 100, PAGE, MADV_DONTNEED), -EINVAL],
       ['unknown advice', () => t.madvise(addr, PAGE, 1234), -EINVAL],
       ['negative length', () => t.madvise(addr, -PAGE, MADV_DONTNEED), -EINVAL],
       ['NaN length', () => t.madvise(addr, Number.NaN, MADV_DONTNEED), -EINVAL],
       ['range with a hole', () => t.madvise(addr, 4 * PAGE, MADV_DONTNEED), -ENOMEM],
       ['unmapped range', () => t.madvise(addr + 3 * PAGE, PAGE, MADV_DONTNEED), -ENOMEM],
-    ];
-    for (const [name, call, errno] of cases) {
-      expect(expectUnchanged(machine, call), name).toBe(errno);
-    }
+    ]);
     expect(t.madvise(addr, 0, MADV_DONTNEED)).toBe(0);
     expect(t.read(addr, 1)[0]).toBe(1);
   });

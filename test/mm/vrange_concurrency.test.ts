@@ -9,22 +9,28 @@ import { kswapdStop } from '../../src/mm/vmscan.js';
 import { CpuPool } from '../../src/workers/cpus.js';
 import { KERNEL_JOBS } from '../../src/workloads/kernel_jobs.js';
 import { JOBS } from './helpers.js';
-import type { VolatileRoundsResult } from './jobs.js';
+import type { LazyfreeRoundsResult, VolatileRoundsResult } from './jobs.js';
 
 const PAGE = 4096;
 const MIB = 1 << 20;
 
-interface Outcome {
-  results: VolatileRoundsResult[];
+interface Outcome<R> {
+  results: R[];
   machine: Machine;
   validation: Error | null;
 }
 
-async function run(
-  policy: 'vrange' | 'vma',
+/**
+ * Two worker CPUs run `job` (with `jobArgs`) on a 256-page region each of one process, while a hog
+ * process on a third CPU keeps memory short and kswapd reclaims on a fourth; then the machine is
+ * validated.
+ */
+async function run<R>(
+  job: 'volatileRounds' | 'lazyfreeRounds',
+  jobArgs: object,
   durationMs: number,
   config: MachineConfigInput = {},
-): Promise<Outcome> {
+): Promise<Outcome<R>> {
   const machine = Machine.create({
     memoryMiB: 16,
     cpus: 3,
@@ -47,11 +53,11 @@ async function run(
     const control = new Int32Array(new SharedArrayBuffer(64));
     const kswapd = cpus.run<number>(3, KERNEL_JOBS, 'kswapd');
     const workers = regions.map((addr, cpu) =>
-      cpus.run<VolatileRoundsResult>(cpu, JOBS, 'volatileRounds', {
+      cpus.run<R>(cpu, JOBS, job, {
+        ...jobArgs,
         pid: proc.pid,
         addr,
         pages,
-        policy,
         durationMs,
         control,
         cpus: 3,
@@ -87,7 +93,11 @@ async function run(
 describe('volatile ranges under concurrency and memory pressure', () => {
   for (const policy of ['vrange', 'vma'] as const) {
     it(`${policy}: purges happen, no data is lost unreported, the machine stays valid`, async () => {
-      const { results, machine, validation } = await run(policy, 2500);
+      const { results, machine, validation } = await run<VolatileRoundsResult>(
+        'volatileRounds',
+        { policy },
+        2500,
+      );
       const violations = results.flatMap((r) => r.violations);
       expect(violations).toEqual([]);
       expect(validation).toBeNull();
@@ -105,9 +115,12 @@ describe('volatile ranges under concurrency and memory pressure', () => {
     const seen: string[] = [];
     // The race needs a NOVOLATILE to land between reclaim picking its victim and locking it.
     for (let attempt = 0; attempt < 4 && !caught; attempt++) {
-      const { results, validation } = await run('vrange', 2500, {
-        mutations: { skipPurgeRevalidation: true },
-      });
+      const { results, validation } = await run<VolatileRoundsResult>(
+        'volatileRounds',
+        { policy: 'vrange' },
+        2500,
+        { mutations: { skipPurgeRevalidation: true } },
+      );
       const violations = results.flatMap((r) => r.violations);
       seen.push(...violations.slice(0, 2), ...(validation ? [validation.message.split('\n')[1]] : []));
       caught = violations.length > 0 || validation !== null;
@@ -119,59 +132,10 @@ describe('volatile ranges under concurrency and memory pressure', () => {
 
 describe('MADV_FREE under concurrency and memory pressure', () => {
   it('pages freed lazily twice in a row while kswapd discards them: data or zeros, no freed frame left on the LRU', async () => {
-    const machine = Machine.create({ memoryMiB: 16, cpus: 3, maxProcesses: 4, vaMiB: 64, debug: true });
-    const cpus = new CpuPool(machine, 4);
-    try {
-      const proc = machine.createProcess();
-      const hog = machine.createProcess();
-      const pages = 256;
-      const setup = proc.mainThread();
-      const regions = [setup.mmap(pages * PAGE), setup.mmap(pages * PAGE)];
-      const hogPages = (14 * MIB) / PAGE;
-      const hogAddr = hog.mainThread().mmap(hogPages * PAGE);
-      machine.detach();
-      const control = new Int32Array(new SharedArrayBuffer(64));
-      const kswapd = cpus.run<number>(3, KERNEL_JOBS, 'kswapd');
-      const durationMs = 2500;
-      const jobs = [
-        ...regions.map((addr, cpu) =>
-          cpus.run<{ rounds: number; zeroPages: number; bad: string | null }>(cpu, JOBS, 'lazyfreeRounds', {
-            pid: proc.pid,
-            addr,
-            pages,
-            durationMs,
-            control,
-            cpus: 3,
-          }),
-        ),
-        cpus.run(2, JOBS, 'pressure', {
-          pid: hog.pid,
-          addr: hogAddr,
-          pages: hogPages,
-          durationMs,
-          control,
-          cpus: 3,
-        }),
-      ];
-      const settled = await Promise.allSettled(jobs);
-      kswapdStop(machine.kernel);
-      await kswapd.catch(() => undefined);
-      const failed = settled.find((s) => s.status === 'rejected');
-      expect(
-        failed === undefined ? null : String((failed as PromiseRejectedResult).reason).split('\n')[0],
-      ).toBeNull();
-      const results = settled
-        .slice(0, 2)
-        .map(
-          (s) =>
-            (s as PromiseFulfilledResult<{ rounds: number; zeroPages: number; bad: string | null }>).value,
-        );
-      expect(results.map((r) => r.bad)).toEqual([null, null]);
-      // Reclaim really discarded lazily freed pages while the rounds ran.
-      expect(machine.vmstat().pglazyfreed).toBeGreaterThan(0);
-      machine.validate();
-    } finally {
-      await cpus.close();
-    }
+    const { results, machine, validation } = await run<LazyfreeRoundsResult>('lazyfreeRounds', {}, 2500);
+    expect(results.map((r) => r.bad)).toEqual([null, null]);
+    // Reclaim really discarded lazily freed pages while the rounds ran.
+    expect(machine.vmstat().pglazyfreed).toBeGreaterThan(0);
+    expect(validation).toBeNull();
   });
 });

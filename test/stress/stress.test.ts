@@ -1,6 +1,7 @@
 // Goal: `vrange-lab stress` runs each policy's random mix with online checking and finds nothing
 // wrong in the kernel as it is — and it can fail: each test-only mutation that re-introduces a
-// known race is caught within 30 s on 2 cores. Every run prints its seed; a failure replays from it.
+// known race is caught within 30 s on 2 cores. Every run prints its seed; a --deterministic failure
+// replays exactly from it (a run on real threads reuses the seed's generators, not its interleaving).
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -99,23 +100,32 @@ describe('deterministic schedules', () => {
   });
 
   it('--replay prints the scheduling decisions before the violation, the same on every replay', async () => {
+    // Seed 1 with 1500 ops per thread: the pressure builds, reclaim purges, and the mutation gives
+    // violations (400 ops are too few to purge anything; faultWithoutRecheck only trips the validator).
+    const decisions = 8;
     const args = [
       '--policy',
       'vrange',
       '--ops',
-      '400',
+      '1500',
       '--mutation',
-      'faultWithoutRecheck',
+      'skipPurgeRevalidation',
       '--replay',
-      '8',
+      String(decisions),
       '--seed',
-      '3',
+      '1',
     ];
     const [a, b] = await Promise.all([stress(...args), stress(...args)]);
-    expect(a.code).not.toBe(0);
+    expect(a.code, a.text.slice(0, 2000)).not.toBe(0);
+    expect(a.report, a.text.slice(0, 2000)).not.toBeNull();
+    expect(b.report, b.text.slice(0, 2000)).not.toBeNull();
     type Replayed = { traceHash: string; violations: { schedule: string[] }[]; validationErrors: string[] };
     const ra = a.report as unknown as Replayed;
     const rb = b.report as unknown as Replayed;
+    // There is a violation to replay, and it carries the decisions asked for.
+    expect(ra.violations.length).toBeGreaterThan(0);
+    expect(ra.violations[0].schedule).toHaveLength(decisions);
+    for (const d of ra.violations[0].schedule) expect(d).toMatch(/^#\d+ /);
     expect(rb.traceHash).toBe(ra.traceHash);
     expect(rb.validationErrors).toEqual(ra.validationErrors);
     expect(rb.violations).toEqual(ra.violations);
@@ -176,10 +186,12 @@ describe('the checker can fail: every mutation is caught within 30 s', () => {
         ];
         if (seed % 2 === 0) args.push('--delay-injection');
         const outcome = await stress(...args);
-        caught = outcome.code !== 0;
         const r = outcome.report;
+        // Caught means a report that found something: a rejected option, a crash before the report or
+        // the timeout kill exits non-zero too, but without a report that failed.
+        caught = outcome.code !== 0 && r !== null && !r.passed;
         seen.push(
-          `seed ${seed}: exit ${outcome.code}${r ? `, ${r.violations.length} violations, ${r.validationErrors.length} validation errors, crash ${r.crash ? 'yes' : 'no'}` : ''}`,
+          `seed ${seed}: exit ${outcome.code}${r ? `, ${r.violations.length} violations, ${r.validationErrors.length} validation errors, crash ${r.crash ? 'yes' : 'no'}` : `, no report: ${outcome.text.trim().slice(0, 300)}`}`,
         );
       }
       console.log(`${mutation}: ${seen.join('; ')} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
