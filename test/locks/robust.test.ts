@@ -73,14 +73,15 @@ describe('owner died', () => {
     ] as const) {
       it(`${name}: a CPU that ${after === 'throw' ? 'throws' : 'exits'} holding the lock is reported to its waiter`, async () => {
         const { r, holder } = await startHolder({ hungTaskTimeoutMs: 20_000, waitSliceMs: 20 }, lock, after);
-        const waiter = r.run(1, { kind: 'lockOnce', lock, mode: 'write' });
-        await untilWaiting(r, 1);
-        r.release(RELEASE);
-        await expect(holder).rejects.toThrow();
-        const error = await waiter.then(
+        // The waiter's rejection is taken at once: it may come before the holder's is awaited.
+        const waiter = r.run(1, { kind: 'lockOnce', lock, mode: 'write' }).then(
           () => null,
           (e: unknown) => e,
         );
+        await untilWaiting(r, 1);
+        r.release(RELEASE);
+        await expect(holder).rejects.toThrow();
+        const error = await waiter;
         expect(error).toBeInstanceOf(Error);
         expect((error as Error).message).toMatch(/^owner died: cpu 0 died holding/);
         expect(r.lab.dom.cpuState(0)).toBe(CPU_DEAD);
