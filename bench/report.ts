@@ -2,7 +2,7 @@
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from 'tinybench';
 import { hostInfo as runHostInfo } from '../src/experiment/host.js';
@@ -15,13 +15,22 @@ export interface HostInfo extends RunHostInfo {
   command: string;
 }
 
+/** How this benchmark was started: BENCH_COMMAND when set, else the npm script, else node's argv. */
+function benchCommand(): string {
+  if (process.env.BENCH_COMMAND !== undefined) return process.env.BENCH_COMMAND;
+  const script = process.env.npm_lifecycle_event;
+  if (script?.startsWith('bench')) return `npm run ${script}`;
+  const [file, ...args] = process.argv.slice(1);
+  return ['node', relative(process.cwd(), file), ...args].join(' ');
+}
+
 export function hostInfo(): HostInfo {
   return {
     ...runHostInfo(),
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     date: new Date().toISOString(),
-    command: process.env.BENCH_COMMAND ?? `node ${process.argv.slice(1).join(' ')}`,
+    command: benchCommand(),
   };
 }
 
