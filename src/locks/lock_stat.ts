@@ -1,9 +1,10 @@
 // lock_stat: per-class contention and hold statistics, rendered as /proc/lock_stat (version 0.4).
 //
 // Each CPU adds to its own rows (Linux keeps cpu_lock_stats per CPU too); reading sums them. Wait
-// times are measured on every contended acquisition. Hold times are timed on one acquisition in
-// 2^holdSampleShift per CPU, because reading the clock costs more than an uncontended lock pair:
-// holdtime-min/max/avg are over the sampled holds and holdtime-total is scaled to all acquisitions.
+// times are measured on every contended acquisition. Hold times are timed on the first acquisition of
+// each row on each CPU and on every 2^holdSampleShift-th after it, because reading the clock costs
+// more than an uncontended lock pair: holdtime-min/max/avg are over the sampled holds and
+// holdtime-total is scaled to all acquisitions.
 
 import { LOCK_STAT } from '../layout/layout.js';
 import type { LockDomain } from './domain.js';
@@ -118,7 +119,7 @@ export function renderLockStat(dom: LockDomain): string {
   const shift = dom.options.holdSampleShift;
   const lines = [
     'lock_stat version 0.4',
-    `# times in microseconds; holdtime sampled on 1 in ${2 ** shift} acquisitions per cpu, holdtime-total scaled to all`,
+    `# times in microseconds; holdtime sampled on the first and then 1 in ${2 ** shift} acquisitions per class and cpu, holdtime-total scaled to all`,
     rule,
     header,
     rule,

@@ -10,7 +10,15 @@
 // to 0 and wakes one sleeper, which may lose the race to a newcomer (as Linux allows).
 
 import { MUTEX } from '../layout/layout.js';
-import { type LockCpu, type LockDomain, MODE_WRITE, SchedPoint } from './domain.js';
+import {
+  HELD_TRYLOCK,
+  heldInfo,
+  type LockCpu,
+  type LockDomain,
+  MODE_WRITE,
+  SchedPoint,
+  statOffset,
+} from './domain.js';
 import { lockdepAcquire } from './lockdep.js';
 import { checkHung, ownerDied, sleepSlice } from './wait.js';
 
@@ -21,6 +29,10 @@ export const LOCK_OWNER_DIED = 1 << 17;
 export class Mutex {
   readonly stateWord: number;
   readonly lastCpuWord: number;
+  /** lock_stat row offset and held-lock info words, fixed per lock (see LockCpu.acquired). */
+  private readonly stat: number;
+  private readonly info: number;
+  private readonly tryInfo: number;
 
   constructor(
     readonly dom: LockDomain,
@@ -29,6 +41,9 @@ export class Mutex {
   ) {
     this.stateWord = word + MUTEX.state;
     this.lastCpuWord = word + MUTEX.lastCpu;
+    this.stat = statOffset(classId, MODE_WRITE);
+    this.info = heldInfo(classId, MODE_WRITE);
+    this.tryInfo = heldInfo(classId, MODE_WRITE, HELD_TRYLOCK);
   }
 
   init(): void {
@@ -41,7 +56,7 @@ export class Mutex {
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
     if (cpu.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
     if (Atomics.compareExchange(dom.i32, this.stateWord, 0, cpu.tag) !== 0) this.lockSlow(cpu);
-    cpu.acquired(this.word, this.lastCpuWord, this.classId, MODE_WRITE, 0);
+    cpu.acquired(this.word, this.lastCpuWord, this.stat, this.info);
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquired, this.word);
   }
 
@@ -49,7 +64,7 @@ export class Mutex {
     const dom = this.dom;
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
     if (Atomics.compareExchange(dom.i32, this.stateWord, 0, cpu.tag) !== 0) return false;
-    cpu.acquired(this.word, this.lastCpuWord, this.classId, MODE_WRITE, 1);
+    cpu.acquired(this.word, this.lastCpuWord, this.stat, this.tryInfo);
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquired, this.word);
     return true;
   }
@@ -58,7 +73,7 @@ export class Mutex {
     const dom = this.dom;
     const i32 = dom.i32;
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.release, this.word);
-    cpu.released(this.word, this.classId, MODE_WRITE);
+    cpu.released(this.word, this.stat);
     const tag = cpu.tag;
     // Releases the critical section; pairs with the compareExchange of the next locker.
     const previous = Atomics.compareExchange(i32, this.stateWord, tag, 0);

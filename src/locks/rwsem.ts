@@ -18,7 +18,16 @@
 // The queue is protected by wait_lock, a raw ticket lock embedded in the record.
 
 import { LOCK_WAITER, RWSEM } from '../layout/layout.js';
-import { type LockCpu, type LockDomain, MODE_READ, MODE_WRITE, SchedPoint } from './domain.js';
+import {
+  HELD_TRYLOCK,
+  heldInfo,
+  type LockCpu,
+  type LockDomain,
+  MODE_READ,
+  MODE_WRITE,
+  SchedPoint,
+  statOffset,
+} from './domain.js';
 import { lockdepAcquire } from './lockdep.js';
 import { checkHung, ownerDied } from './wait.js';
 
@@ -51,6 +60,13 @@ export class RwSemaphore {
   private readonly tailWord: number;
   private readonly waitNextWord: number;
   private readonly waitServingWord: number;
+  /** lock_stat row offsets and held-lock info words per mode, fixed per lock (see LockCpu.acquired). */
+  private readonly readStat: number;
+  private readonly readInfo: number;
+  private readonly readTryInfo: number;
+  private readonly writeStat: number;
+  private readonly writeInfo: number;
+  private readonly writeTryInfo: number;
 
   constructor(
     readonly dom: LockDomain,
@@ -64,6 +80,12 @@ export class RwSemaphore {
     this.tailWord = word + RWSEM.queueTail;
     this.waitNextWord = word + RWSEM.waitNext;
     this.waitServingWord = word + RWSEM.waitServing;
+    this.readStat = statOffset(classId, MODE_READ);
+    this.readInfo = heldInfo(classId, MODE_READ);
+    this.readTryInfo = heldInfo(classId, MODE_READ, HELD_TRYLOCK);
+    this.writeStat = statOffset(classId, MODE_WRITE);
+    this.writeInfo = heldInfo(classId, MODE_WRITE);
+    this.writeTryInfo = heldInfo(classId, MODE_WRITE, HELD_TRYLOCK);
   }
 
   init(): void {
@@ -82,7 +104,7 @@ export class RwSemaphore {
     if (cpu.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
     const old = Atomics.add(dom.i32, this.countWord, RWSEM_READER_BIAS);
     if ((old & READ_FAILED_MASK) !== 0) this.readSlow(cpu);
-    this.entered(cpu, MODE_READ, 0);
+    this.entered(cpu, this.readStat, this.readInfo);
   }
 
   downReadTrylock(cpu: LockCpu): boolean {
@@ -92,7 +114,7 @@ export class RwSemaphore {
     while ((count & READ_FAILED_MASK) === 0) {
       const seen = Atomics.compareExchange(i32, this.countWord, count, count + RWSEM_READER_BIAS);
       if (seen === count) {
-        this.entered(cpu, MODE_READ, 1);
+        this.entered(cpu, this.readStat, this.readTryInfo);
         return true;
       }
       count = seen;
@@ -102,7 +124,7 @@ export class RwSemaphore {
 
   upRead(cpu: LockCpu): void {
     if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.release, this.word);
-    cpu.released(this.word, this.classId, MODE_READ);
+    cpu.released(this.word, this.readStat);
     this.dropReader(cpu);
   }
 
@@ -114,7 +136,7 @@ export class RwSemaphore {
     if (cpu.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
     if (Atomics.compareExchange(dom.i32, this.countWord, 0, RWSEM_WRITER_LOCKED) !== 0) this.writeSlow(cpu);
     dom.i32[this.ownerWord] = cpu.tag;
-    this.entered(cpu, MODE_WRITE, 0);
+    this.entered(cpu, this.writeStat, this.writeInfo);
   }
 
   downWriteTrylock(cpu: LockCpu): boolean {
@@ -122,7 +144,7 @@ export class RwSemaphore {
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
     if (Atomics.compareExchange(dom.i32, this.countWord, 0, RWSEM_WRITER_LOCKED) !== 0) return false;
     dom.i32[this.ownerWord] = cpu.tag;
-    this.entered(cpu, MODE_WRITE, 1);
+    this.entered(cpu, this.writeStat, this.writeTryInfo);
     return true;
   }
 
@@ -131,7 +153,7 @@ export class RwSemaphore {
     const i32 = dom.i32;
     this.assertWriteLocked(cpu);
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.release, this.word);
-    cpu.released(this.word, this.classId, MODE_WRITE);
+    cpu.released(this.word, this.writeStat);
     i32[this.ownerWord] = 0;
     if (Atomics.compareExchange(i32, this.countWord, RWSEM_WRITER_LOCKED, 0) === RWSEM_WRITER_LOCKED) return;
     const count = Atomics.and(i32, this.countWord, ~RWSEM_WRITER_LOCKED) & ~RWSEM_WRITER_LOCKED;
@@ -186,8 +208,8 @@ export class RwSemaphore {
 
   // ----- internals -------------------------------------------------------------------------------
 
-  private entered(cpu: LockCpu, mode: number, trylock: number): void {
-    cpu.acquired(this.word, this.lastCpuWord, this.classId, mode, trylock);
+  private entered(cpu: LockCpu, stat: number, info: number): void {
+    cpu.acquired(this.word, this.lastCpuWord, stat, info);
     if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.acquired, this.word);
   }
 

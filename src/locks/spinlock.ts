@@ -6,7 +6,15 @@
 // Tickets are served in order: no waiter is starved.
 
 import { SPINLOCK } from '../layout/layout.js';
-import { type LockCpu, type LockDomain, MODE_WRITE, SchedPoint } from './domain.js';
+import {
+  HELD_TRYLOCK,
+  heldInfo,
+  type LockCpu,
+  type LockDomain,
+  MODE_WRITE,
+  SchedPoint,
+  statOffset,
+} from './domain.js';
 import { lockdepAcquire } from './lockdep.js';
 import { checkHung, ownerDied, sleepSlice } from './wait.js';
 
@@ -20,6 +28,10 @@ export class Spinlock {
   readonly ownerWord: number;
   readonly lastCpuWord: number;
   readonly flagsWord: number;
+  /** lock_stat row offset and held-lock info words, fixed per lock (see LockCpu.acquired). */
+  private readonly stat: number;
+  private readonly info: number;
+  private readonly tryInfo: number;
 
   constructor(
     readonly dom: LockDomain,
@@ -33,6 +45,9 @@ export class Spinlock {
     this.ownerWord = word + SPINLOCK.owner;
     this.lastCpuWord = word + SPINLOCK.lastCpu;
     this.flagsWord = word + SPINLOCK.flags;
+    this.stat = statOffset(classId, MODE_WRITE);
+    this.info = heldInfo(classId, MODE_WRITE);
+    this.tryInfo = heldInfo(classId, MODE_WRITE, HELD_TRYLOCK);
   }
 
   /** Resets the record to unlocked (initialisation only, nobody may be using it). */
@@ -48,7 +63,7 @@ export class Spinlock {
     if (cpu.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
     const ticket = Atomics.add(dom.i32, this.nextWord, 1);
     if (Atomics.load(dom.i32, this.servingWord) !== ticket) this.waitTurn(cpu, ticket);
-    this.enter(cpu, 0);
+    this.enter(cpu, this.info);
   }
 
   trylock(cpu: LockCpu): boolean {
@@ -56,7 +71,7 @@ export class Spinlock {
     if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.acquire, this.word);
     const serving = Atomics.load(i32, this.servingWord);
     if (Atomics.compareExchange(i32, this.nextWord, serving, (serving + 1) | 0) !== serving) return false;
-    this.enter(cpu, 1);
+    this.enter(cpu, this.tryInfo);
     return true;
   }
 
@@ -69,7 +84,7 @@ export class Spinlock {
       );
     }
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.release, this.word);
-    cpu.released(this.word, this.classId, MODE_WRITE);
+    cpu.released(this.word, this.stat);
     i32[this.ownerWord] = 0;
     // Passes the lock to the next ticket; pairs with the serving loads in waitTurn().
     Atomics.add(i32, this.servingWord, 1);
@@ -98,9 +113,9 @@ export class Spinlock {
     Atomics.notify(this.dom.i32, this.servingWord);
   }
 
-  private enter(cpu: LockCpu, trylock: number): void {
+  private enter(cpu: LockCpu, info: number): void {
     this.dom.i32[this.ownerWord] = cpu.tag;
-    cpu.acquired(this.word, this.lastCpuWord, this.classId, MODE_WRITE, trylock);
+    cpu.acquired(this.word, this.lastCpuWord, this.stat, info);
     if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.acquired, this.word);
   }
 
