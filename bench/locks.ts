@@ -14,6 +14,7 @@ import { hostInfo, hostMarkdown, median, medianMs, oversubscribed, table, writeR
 const LOOP = 1000;
 const UNCONTENDED_REPS = 7;
 const FLOOR_ROW = 'raw Atomics floor (compareExchange + store)';
+const PROBE_ROW = 'plain probe: push/pop on an unshared Int32Array, no atomics';
 const MUTEX_ROW = 'mutex lock+unlock, lock_stat on';
 const READ_ROW = 'rwsem down_read+up_read, lock_stat on';
 /** Issue 2's targets, lock_stat on. */
@@ -53,6 +54,19 @@ async function uncontended(): Promise<PairRow[]> {
     for (let i = 0; i < LOOP; i++) {
       Atomics.compareExchange(floor, 0, 0, 1);
       Atomics.store(floor, 0, 0);
+    }
+  });
+  // How fast the host runs plain instructions right now: a held-stack-like push and pop with no
+  // atomic in it. Its cost moves with the host's slow spells more than the floor's does.
+  const probe = new Int32Array(64);
+  bench.add(PROBE_ROW, () => {
+    for (let i = 0; i < LOOP; i++) {
+      const depth = probe[0];
+      probe[8 + depth] = i;
+      probe[0] = depth + 1;
+      if (probe[8 + depth] !== i) probe[1]++;
+      probe[0] = depth;
+      probe[2]++;
     }
   });
   for (const [suffix, lab, cpu] of [
@@ -207,6 +221,7 @@ async function main(): Promise<void> {
   const perPass = passes.map((pass, i) => ({
     pass: i + 1,
     floorNs: ns(pass, FLOOR_ROW),
+    probeNs: ns(pass, PROBE_ROW),
     mutexNs: ns(pass, MUTEX_ROW),
     readNs: ns(pass, READ_ROW),
   }));
@@ -239,13 +254,14 @@ async function main(): Promise<void> {
       ]),
     ),
     '',
-    "Each pass, with its own floor (x floor in brackets). A pass whose floor is well above the lowest ran in one of the host's slow spells.",
+    "Each pass, with its own floor (x floor in brackets) and plain-instruction probe. A pass whose floor and probe are well above the lowest ran in one of the host's slow spells.",
     '',
     table(
-      ['pass', 'floor ns', 'mutex ns, lock_stat on', 'rwsem read ns, lock_stat on'],
+      ['pass', 'floor ns', 'plain probe ns', 'mutex ns, lock_stat on', 'rwsem read ns, lock_stat on'],
       perPass.map((p) => [
         p.pass,
         p.floorNs.toFixed(1),
+        p.probeNs.toFixed(2),
         withFloor(p.mutexNs, p.floorNs),
         withFloor(p.readNs, p.floorNs),
       ]),

@@ -8,7 +8,6 @@
 // loops on worker CPUs (src/workloads/bench_jobs.ts), in interleaved rounds. The run records how
 // busy the host was with other work. --quick shrinks every run and keeps to 1-2 CPUs (a smoke test).
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -205,18 +204,6 @@ function partTimed(bench: Bench, name: string, prepare: () => void, timed: () =>
     return { overriddenDuration: t2 - t1, overriddenIterationCost: t2 - t0 };
   };
   bench.add(name, fn);
-}
-
-/** The source measured: BENCH_SOURCE if set, else the git commit and whether the tree differs from it. */
-function sourceDescription(): string {
-  if (process.env.BENCH_SOURCE !== undefined) return process.env.BENCH_SOURCE;
-  try {
-    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
-    const changed = git('status', '--porcelain', '--untracked-files=no').split('\n').filter(Boolean).length;
-    return `commit ${git('rev-parse', '--short', 'HEAD')}${changed > 0 ? ` with ${changed} changed tracked file(s)` : ''}`;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1115,7 +1102,6 @@ export async function runMmBench(
   host: HostInfo = hostInfo(),
 ): Promise<MmBenchResult> {
   const sizes = options.quick ? QUICK : FULL;
-  const source = sourceDescription();
   const started = performance.now();
   const loadAverage1mStart = os.loadavg()[0];
   const meter = new HostMeter();
@@ -1150,7 +1136,6 @@ export async function runMmBench(
     `# Memory-management benchmarks${options.quick ? ' (--quick: shrunk runs, smoke test only)' : ''}`,
     '',
     hostMarkdown(host),
-    `- source: ${source}`,
     `- run time: ${runSeconds.toFixed(0)} s; CPU counts above the host's ${host.cores} cores are oversubscribed and measure that, not scaling`,
     hostCheckMarkdown(hostCheck, host.cores),
     '',
@@ -1166,7 +1151,6 @@ export async function runMmBench(
   ].join('\n');
   const json = {
     host,
-    source,
     hostCheck,
     quick: options.quick,
     sizes,

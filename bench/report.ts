@@ -1,5 +1,6 @@
 // Benchmark results: where they go and what every result records about the host.
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -13,6 +14,8 @@ export interface HostInfo extends RunHostInfo {
   memoryGiB: number;
   date: string;
   command: string;
+  /** The commit measured, and whether the working tree (results aside) differed from it. */
+  source: string;
 }
 
 /** How this benchmark was started: BENCH_COMMAND when set, else the npm script, else node's argv. */
@@ -24,6 +27,23 @@ function benchCommand(): string {
   return ['node', relative(process.cwd(), file), ...args].join(' ');
 }
 
+/**
+ * The source measured: BENCH_SOURCE when set, else `commit abc1234`, with a note when tracked files
+ * other than the results differ from it.
+ */
+function sourceCommit(): string {
+  if (process.env.BENCH_SOURCE !== undefined) return process.env.BENCH_SOURCE;
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: projectRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const commit = git('rev-parse', '--short', 'HEAD').trim();
+    const dirty = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results').trim();
+    return dirty === '' ? `commit ${commit}` : `commit ${commit} with uncommitted changes`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 export function hostInfo(): HostInfo {
   return {
     ...runHostInfo(),
@@ -31,6 +51,7 @@ export function hostInfo(): HostInfo {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     date: new Date().toISOString(),
     command: benchCommand(),
+    source: sourceCommit(),
   };
 }
 
@@ -66,6 +87,7 @@ export function hostMarkdown(host: HostInfo): string {
     `- node: ${host.node}`,
     `- date: ${host.date}`,
     `- command: \`${host.command}\``,
+    `- source: ${host.source}`,
   ].join('\n');
 }
 
