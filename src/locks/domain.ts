@@ -30,6 +30,8 @@ const HELD_INFO_CLASS_MASK = 0xffff;
 const HELD_INFO_MODE_SHIFT = 16;
 const HELD_INFO_FLAGS_SHIFT = 17;
 const HELD_INFO_SAMPLED = HELD_SAMPLED << HELD_INFO_FLAGS_SHIFT;
+/** HELD_TRYLOCK as it sits in an info word: a trylock passes `heldInfo(class, mode) | HELD_INFO_TRYLOCK`. */
+export const HELD_INFO_TRYLOCK = HELD_TRYLOCK << HELD_INFO_FLAGS_SHIFT;
 
 // The layout offsets the uncontended acquire/release path uses, copied into module-local constants.
 // TurboFan re-reads an imported binding (or a struct's field) on every use, behind a hole check and a
@@ -236,6 +238,11 @@ export function statOffset(classId: number, mode: number): number {
   return statRow(classId, mode) * STAT_STRIDE;
 }
 
+/** The class of a statOffset(). */
+function statOffsetClass(stat: number): number {
+  return Math.floor(stat / STAT_STRIDE / 2);
+}
+
 /**
  * One CPU as seen by the thread running it: its held-lock stack, its lock_stat rows and the
  * bookkeeping every lock does on acquire and release.
@@ -315,9 +322,8 @@ export class LockCpu {
       entry -= HELD_STRIDE;
     }
     if (depth < 0) {
-      const classId = Math.floor(stat / STAT_STRIDE / 2);
       throw new Error(
-        `cpu ${this.id}: releases ${this.dom.classes.name(classId)} @${lockWord}, which it does not hold`,
+        `cpu ${this.id}: releases ${this.dom.classes.name(statOffsetClass(stat))} @${lockWord}, which it does not hold`,
       );
     }
     if ((i32[entry + HELD_INFO_FIELD] & HELD_INFO_SAMPLED) !== 0) {
@@ -374,38 +380,41 @@ export class LockCpu {
     return this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.lock];
   }
 
-  /** A contended acquisition began; con-bounces when the lock was last taken on another CPU. */
-  contended(lastCpuWord: number, classId: number, mode: number): void {
+  /**
+   * A contended acquisition began; con-bounces when the lock was last taken on another CPU. `stat`
+   * is the lock's statOffset(class, mode), as for acquired().
+   */
+  contended(lastCpuWord: number, stat: number): void {
     if (!this.lockStat) return;
-    const stat = this.statFirst + (classId * 2 + mode) * LOCK_STAT.STRIDE;
-    this.f64[stat + LOCK_STAT.contentions]++;
-    if (this.i32[lastCpuWord] !== this.id) this.f64[stat + LOCK_STAT.conBounces]++;
+    const row = this.statFirst + stat;
+    this.f64[row + LOCK_STAT.contentions]++;
+    if (this.i32[lastCpuWord] !== this.id) this.f64[row + LOCK_STAT.conBounces]++;
   }
 
   /** A contended acquisition ended after waitMs; slept says whether it had to sleep. */
-  waited(classId: number, mode: number, waitMs: number, slept: boolean): void {
+  waited(stat: number, waitMs: number, slept: boolean): void {
     if (!this.lockStat) return;
-    const stat = this.statFirst + (classId * 2 + mode) * LOCK_STAT.STRIDE;
+    const row = this.statFirst + stat;
     const us = waitMs * 1000;
     const f64 = this.f64;
-    if (slept) f64[stat + LOCK_STAT.sleeps]++;
-    if (f64[stat + LOCK_STAT.waitTotalUs] === 0 || us < f64[stat + LOCK_STAT.waitMinUs]) {
-      f64[stat + LOCK_STAT.waitMinUs] = us;
+    if (slept) f64[row + LOCK_STAT.sleeps]++;
+    if (f64[row + LOCK_STAT.waitTotalUs] === 0 || us < f64[row + LOCK_STAT.waitMinUs]) {
+      f64[row + LOCK_STAT.waitMinUs] = us;
     }
-    if (us > f64[stat + LOCK_STAT.waitMaxUs]) f64[stat + LOCK_STAT.waitMaxUs] = us;
-    f64[stat + LOCK_STAT.waitTotalUs] += us;
+    if (us > f64[row + LOCK_STAT.waitMaxUs]) f64[row + LOCK_STAT.waitMaxUs] = us;
+    f64[row + LOCK_STAT.waitTotalUs] += us;
   }
 
-  private recordHold(row: number, holdMs: number): void {
-    const stat = this.statFirst + row;
+  private recordHold(stat: number, holdMs: number): void {
+    const row = this.statFirst + stat;
     const us = holdMs * 1000;
     const f64 = this.f64;
-    if (f64[stat + LOCK_STAT.holdSamples] === 0 || us < f64[stat + LOCK_STAT.holdMinUs]) {
-      f64[stat + LOCK_STAT.holdMinUs] = us;
+    if (f64[row + LOCK_STAT.holdSamples] === 0 || us < f64[row + LOCK_STAT.holdMinUs]) {
+      f64[row + LOCK_STAT.holdMinUs] = us;
     }
-    if (us > f64[stat + LOCK_STAT.holdMaxUs]) f64[stat + LOCK_STAT.holdMaxUs] = us;
-    f64[stat + LOCK_STAT.holdTotalUs] += us;
-    f64[stat + LOCK_STAT.holdSamples]++;
+    if (us > f64[row + LOCK_STAT.holdMaxUs]) f64[row + LOCK_STAT.holdMaxUs] = us;
+    f64[row + LOCK_STAT.holdTotalUs] += us;
+    f64[row + LOCK_STAT.holdSamples]++;
   }
 
   setWaitingOn(lockWord: number, classId: number): void {

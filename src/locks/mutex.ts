@@ -11,7 +11,7 @@
 
 import { MUTEX } from '../layout/layout.js';
 import {
-  HELD_TRYLOCK,
+  HELD_INFO_TRYLOCK,
   heldInfo,
   type LockCpu,
   type LockDomain,
@@ -29,10 +29,9 @@ export const LOCK_OWNER_DIED = 1 << 17;
 export class Mutex {
   readonly stateWord: number;
   readonly lastCpuWord: number;
-  /** lock_stat row offset and held-lock info words, fixed per lock (see LockCpu.acquired). */
+  /** lock_stat row offset and held-lock info word, fixed per lock (see LockCpu.acquired). */
   private readonly stat: number;
   private readonly info: number;
-  private readonly tryInfo: number;
 
   constructor(
     readonly dom: LockDomain,
@@ -43,7 +42,6 @@ export class Mutex {
     this.lastCpuWord = word + MUTEX.lastCpu;
     this.stat = statOffset(classId, MODE_WRITE);
     this.info = heldInfo(classId, MODE_WRITE);
-    this.tryInfo = heldInfo(classId, MODE_WRITE, HELD_TRYLOCK);
   }
 
   init(): void {
@@ -64,7 +62,7 @@ export class Mutex {
     const dom = this.dom;
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
     if (Atomics.compareExchange(dom.i32, this.stateWord, 0, cpu.tag) !== 0) return false;
-    cpu.acquired(this.word, this.lastCpuWord, this.stat, this.tryInfo);
+    cpu.acquired(this.word, this.lastCpuWord, this.stat, this.info | HELD_INFO_TRYLOCK);
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquired, this.word);
     return true;
   }
@@ -111,7 +109,7 @@ export class Mutex {
     const i32 = dom.i32;
     const word = this.stateWord;
     const tag = cpu.tag;
-    cpu.contended(this.lastCpuWord, this.classId, MODE_WRITE);
+    cpu.contended(this.lastCpuWord, this.stat);
     const startMs = performance.now();
     let slept = false;
     cpu.setWaitingOn(this.word, this.classId);
@@ -122,7 +120,7 @@ export class Mutex {
         if ((state & LOCK_OWNER_DIED) !== 0)
           throw ownerDied(cpu, this.word, this.classId, (state & MUTEX_OWNER_MASK) - 1);
         if (state === 0 && Atomics.compareExchange(i32, word, 0, tag) === 0) {
-          cpu.waited(this.classId, MODE_WRITE, performance.now() - startMs, false);
+          cpu.waited(this.stat, performance.now() - startMs, false);
           return;
         }
         if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.wait, this.word);
@@ -149,6 +147,6 @@ export class Mutex {
     } finally {
       cpu.clearWaitingOn();
     }
-    cpu.waited(this.classId, MODE_WRITE, performance.now() - startMs, slept);
+    cpu.waited(this.stat, performance.now() - startMs, slept);
   }
 }

@@ -19,7 +19,7 @@
 
 import { LOCK_WAITER, RWSEM } from '../layout/layout.js';
 import {
-  HELD_TRYLOCK,
+  HELD_INFO_TRYLOCK,
   heldInfo,
   type LockCpu,
   type LockDomain,
@@ -60,13 +60,11 @@ export class RwSemaphore {
   private readonly tailWord: number;
   private readonly waitNextWord: number;
   private readonly waitServingWord: number;
-  /** lock_stat row offsets and held-lock info words per mode, fixed per lock (see LockCpu.acquired). */
+  /** lock_stat row offset and held-lock info word per mode, fixed per lock (see LockCpu.acquired). */
   private readonly readStat: number;
   private readonly readInfo: number;
-  private readonly readTryInfo: number;
   private readonly writeStat: number;
   private readonly writeInfo: number;
-  private readonly writeTryInfo: number;
 
   constructor(
     readonly dom: LockDomain,
@@ -82,10 +80,8 @@ export class RwSemaphore {
     this.waitServingWord = word + RWSEM.waitServing;
     this.readStat = statOffset(classId, MODE_READ);
     this.readInfo = heldInfo(classId, MODE_READ);
-    this.readTryInfo = heldInfo(classId, MODE_READ, HELD_TRYLOCK);
     this.writeStat = statOffset(classId, MODE_WRITE);
     this.writeInfo = heldInfo(classId, MODE_WRITE);
-    this.writeTryInfo = heldInfo(classId, MODE_WRITE, HELD_TRYLOCK);
   }
 
   init(): void {
@@ -114,7 +110,7 @@ export class RwSemaphore {
     while ((count & READ_FAILED_MASK) === 0) {
       const seen = Atomics.compareExchange(i32, this.countWord, count, count + RWSEM_READER_BIAS);
       if (seen === count) {
-        this.entered(cpu, this.readStat, this.readTryInfo);
+        this.entered(cpu, this.readStat, this.readInfo | HELD_INFO_TRYLOCK);
         return true;
       }
       count = seen;
@@ -144,7 +140,7 @@ export class RwSemaphore {
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
     if (Atomics.compareExchange(dom.i32, this.countWord, 0, RWSEM_WRITER_LOCKED) !== 0) return false;
     dom.i32[this.ownerWord] = cpu.tag;
-    this.entered(cpu, this.writeStat, this.writeTryInfo);
+    this.entered(cpu, this.writeStat, this.writeInfo | HELD_INFO_TRYLOCK);
     return true;
   }
 
@@ -228,7 +224,7 @@ export class RwSemaphore {
     // The fast path's add was speculative: take it back (it may have hidden a free lock from a waker).
     this.dropReader(cpu);
     const i32 = this.dom.i32;
-    cpu.contended(this.lastCpuWord, this.classId, MODE_READ);
+    cpu.contended(this.lastCpuWord, this.readStat);
     const startMs = performance.now();
     // Spin while a writer holds the lock and nobody queues; behind queued waiters, queue at once.
     for (let spins = 0; spins < this.dom.options.sleepLockSpinLimit; spins++) {
@@ -237,7 +233,7 @@ export class RwSemaphore {
       if ((count & (RWSEM_WAITERS | RWSEM_HANDOFF)) !== 0) break;
       if ((count & READ_FAILED_MASK) === 0) {
         if ((Atomics.add(i32, this.countWord, RWSEM_READER_BIAS) & READ_FAILED_MASK) === 0) {
-          cpu.waited(this.classId, MODE_READ, performance.now() - startMs, false);
+          cpu.waited(this.readStat, performance.now() - startMs, false);
           return;
         }
         this.dropReader(cpu);
@@ -257,14 +253,14 @@ export class RwSemaphore {
 
   private writeSlow(cpu: LockCpu): void {
     const i32 = this.dom.i32;
-    cpu.contended(this.lastCpuWord, this.classId, MODE_WRITE);
+    cpu.contended(this.lastCpuWord, this.writeStat);
     const startMs = performance.now();
     // Optimistic spinning: the holder is probably running and about to release.
     for (let spins = 0; spins < this.dom.options.sleepLockSpinLimit; spins++) {
       const count = Atomics.load(i32, this.countWord);
       this.checkDied(cpu, count);
       if (this.tryStealWrite(count)) {
-        cpu.waited(this.classId, MODE_WRITE, performance.now() - startMs, false);
+        cpu.waited(this.writeStat, performance.now() - startMs, false);
         return;
       }
       if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.wait, this.word);
@@ -318,7 +314,7 @@ export class RwSemaphore {
     } finally {
       cpu.clearWaitingOn();
     }
-    cpu.waited(this.classId, mode, performance.now() - startMs, true);
+    cpu.waited(mode === MODE_WRITE ? this.writeStat : this.readStat, performance.now() - startMs, true);
   }
 
   /** A queued writer at the head takes the lock when nobody holds it. */

@@ -7,7 +7,7 @@
 
 import { SPINLOCK } from '../layout/layout.js';
 import {
-  HELD_TRYLOCK,
+  HELD_INFO_TRYLOCK,
   heldInfo,
   type LockCpu,
   type LockDomain,
@@ -28,10 +28,9 @@ export class Spinlock {
   readonly ownerWord: number;
   readonly lastCpuWord: number;
   readonly flagsWord: number;
-  /** lock_stat row offset and held-lock info words, fixed per lock (see LockCpu.acquired). */
+  /** lock_stat row offset and held-lock info word, fixed per lock (see LockCpu.acquired). */
   private readonly stat: number;
   private readonly info: number;
-  private readonly tryInfo: number;
 
   constructor(
     readonly dom: LockDomain,
@@ -47,7 +46,6 @@ export class Spinlock {
     this.flagsWord = word + SPINLOCK.flags;
     this.stat = statOffset(classId, MODE_WRITE);
     this.info = heldInfo(classId, MODE_WRITE);
-    this.tryInfo = heldInfo(classId, MODE_WRITE, HELD_TRYLOCK);
   }
 
   /** Resets the record to unlocked (initialisation only, nobody may be using it). */
@@ -71,7 +69,7 @@ export class Spinlock {
     if (this.dom.hook !== null) this.dom.hook(cpu.id, SchedPoint.acquire, this.word);
     const serving = Atomics.load(i32, this.servingWord);
     if (Atomics.compareExchange(i32, this.nextWord, serving, (serving + 1) | 0) !== serving) return false;
-    this.enter(cpu, this.tryInfo);
+    this.enter(cpu, this.info | HELD_INFO_TRYLOCK);
     return true;
   }
 
@@ -122,7 +120,7 @@ export class Spinlock {
   private waitTurn(cpu: LockCpu, ticket: number): void {
     const dom = this.dom;
     const i32 = dom.i32;
-    cpu.contended(this.lastCpuWord, this.classId, MODE_WRITE);
+    cpu.contended(this.lastCpuWord, this.stat);
     const startMs = performance.now();
     let slept = false;
     cpu.setWaitingOn(this.word, this.classId);
@@ -159,7 +157,7 @@ export class Spinlock {
     } finally {
       cpu.clearWaitingOn();
     }
-    cpu.waited(this.classId, MODE_WRITE, performance.now() - startMs, slept);
+    cpu.waited(this.stat, performance.now() - startMs, slept);
   }
 
   private checkBroken(cpu: LockCpu): void {
