@@ -278,13 +278,19 @@ export class LockCpu {
     this.tag = id + 1;
   }
 
+  // acquired() and released() are the fast paths every lock inlines into its callers; what is rare
+  // (a bounce, a sampled hold, an out-of-order release, a broken invariant) is out of line, as the
+  // kernel keeps its slow paths noinline. TurboFan inlines at most 920 bytes of bytecode into one
+  // function on Node 20: with the rare paths inline, a mutex pair did not fit and released() stayed a
+  // call (docs/hot-paths.md).
+
   /**
    * Records an acquisition: lock_stat counts and the held-lock stack. `stat` is the lock's
    * statOffset(class, mode) and `info` its heldInfo(class, mode, flags), both fixed per lock.
    */
   acquired(lockWord: number, lastCpuWord: number, stat: number, info: number): void {
     const depth = this.depth;
-    if (depth >= HELD_DEPTH_LIMIT) throw new Error(`cpu ${this.id}: held-lock stack overflow`);
+    if (depth >= HELD_DEPTH_LIMIT) this.overflow();
     const i32 = this.i32;
     // `=== true`: a bare boolean field costs TurboFan a full ToBoolean sequence on every acquire.
     if (this.lockStat === true) {
@@ -292,16 +298,10 @@ export class LockCpu {
       const f64 = this.f64;
       const acquisitions = f64[row + STAT_ACQUISITIONS] + 1;
       f64[row + STAT_ACQUISITIONS] = acquisitions;
-      if (i32[lastCpuWord] !== this.id) {
-        f64[row + STAT_ACQ_BOUNCES]++;
-        i32[lastCpuWord] = this.id;
-      }
+      if (i32[lastCpuWord] !== this.id) this.acqBounce(row, lastCpuWord);
       // Hold times are sampled: the row's first acquisition on this CPU and every 2^holdSampleShift-th
       // after it (the count is exact below 2^53, and its low bits survive the int32 truncation).
-      if (((acquisitions - 1) & this.sampleMask) === 0) {
-        info |= HELD_INFO_SAMPLED;
-        f64[this.sinceFirst + depth] = performance.now();
-      }
+      if (((acquisitions - 1) & this.sampleMask) === 0) info = this.startHold(depth, info);
     }
     const entry = this.heldFirst + depth * HELD_STRIDE;
     i32[entry + HELD_LOCK_FIELD] = lockWord;
@@ -314,6 +314,40 @@ export class LockCpu {
 
   /** Removes a lock from the held-lock stack and records its hold time when it was sampled. */
   released(lockWord: number, stat: number): void {
+    const top = this.depth - 1;
+    const entry = this.heldFirst + top * HELD_STRIDE;
+    if (top < 0 || this.i32[entry + HELD_LOCK_FIELD] !== lockWord) {
+      this.releasedNested(lockWord, stat);
+      return;
+    }
+    if ((this.i32[entry + HELD_INFO_FIELD] & HELD_INFO_SAMPLED) !== 0) this.endHold(top, stat);
+    this.depth = top;
+    this.i32[this.depthWord] = top;
+  }
+
+  private overflow(): never {
+    throw new Error(`cpu ${this.id}: held-lock stack overflow`);
+  }
+
+  /** acq-bounces: the lock was last acquired on another CPU. */
+  private acqBounce(row: number, lastCpuWord: number): void {
+    this.f64[row + STAT_ACQ_BOUNCES]++;
+    this.i32[lastCpuWord] = this.id;
+  }
+
+  /** Starts timing the hold of the lock about to sit at `depth`; returns its info word, marked sampled. */
+  private startHold(depth: number, info: number): number {
+    this.f64[this.sinceFirst + depth] = performance.now();
+    return info | HELD_INFO_SAMPLED;
+  }
+
+  /** Ends the sampled hold of the lock at `depth`. */
+  private endHold(depth: number, stat: number): void {
+    this.recordHold(stat, performance.now() - this.f64[this.sinceFirst + depth]);
+  }
+
+  /** released() of a lock that is not the innermost held one (hand-over-hand), or not held at all. */
+  private releasedNested(lockWord: number, stat: number): void {
     const i32 = this.i32;
     let depth = this.depth - 1;
     let entry = this.heldFirst + depth * HELD_STRIDE;
@@ -326,10 +360,8 @@ export class LockCpu {
         `cpu ${this.id}: releases ${this.dom.classes.name(statOffsetClass(stat))} @${lockWord}, which it does not hold`,
       );
     }
-    if ((i32[entry + HELD_INFO_FIELD] & HELD_INFO_SAMPLED) !== 0) {
-      this.recordHold(stat, performance.now() - this.f64[this.sinceFirst + depth]);
-    }
-    // Close the gap when the lock was not the innermost one (hand-over-hand release).
+    if ((i32[entry + HELD_INFO_FIELD] & HELD_INFO_SAMPLED) !== 0) this.endHold(depth, stat);
+    // Close the gap the lock leaves in the stack.
     const top = this.depth - 1;
     for (let d = depth; d < top; d++) {
       const dst = this.heldFirst + d * HELD_STRIDE;

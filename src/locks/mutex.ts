@@ -19,6 +19,7 @@ import {
   SchedPoint,
   statOffset,
 } from './domain.js';
+import { notHeld, unlockNotOwner } from './errors.js';
 import { lockdepAcquire } from './lockdep.js';
 import { checkHung, ownerDied, sleepSlice } from './wait.js';
 
@@ -52,7 +53,7 @@ export class Mutex {
   lock(cpu: LockCpu): void {
     const dom = this.dom;
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
-    if (cpu.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
+    if (cpu.lockdep === true) lockdepAcquire(cpu, this.classId, this.word, false);
     if (Atomics.compareExchange(dom.i32, this.stateWord, 0, cpu.tag) !== 0) this.lockSlow(cpu);
     cpu.acquired(this.word, this.lastCpuWord, this.stat, this.info);
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquired, this.word);
@@ -69,20 +70,19 @@ export class Mutex {
 
   unlock(cpu: LockCpu): void {
     const dom = this.dom;
-    const i32 = dom.i32;
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.release, this.word);
     cpu.released(this.word, this.stat);
-    const tag = cpu.tag;
     // Releases the critical section; pairs with the compareExchange of the next locker.
-    const previous = Atomics.compareExchange(i32, this.stateWord, tag, 0);
-    if (previous === tag) return;
-    if ((previous & MUTEX_OWNER_MASK) !== tag) {
-      throw new Error(
-        `cpu ${cpu.id} unlocks ${dom.classes.name(this.classId)} @${this.word} owned by ${(previous & MUTEX_OWNER_MASK) - 1}`,
-      );
-    }
-    Atomics.store(i32, this.stateWord, 0);
-    Atomics.notify(i32, this.stateWord, 1);
+    const previous = Atomics.compareExchange(dom.i32, this.stateWord, cpu.tag, 0);
+    if (previous !== cpu.tag) this.unlockSlow(cpu, previous);
+  }
+
+  /** The word was not just our tag: waiters to wake, or a broken invariant. */
+  private unlockSlow(cpu: LockCpu, previous: number): void {
+    if ((previous & MUTEX_OWNER_MASK) !== cpu.tag)
+      unlockNotOwner(cpu, this.classId, this.word, (previous & MUTEX_OWNER_MASK) - 1);
+    Atomics.store(this.dom.i32, this.stateWord, 0);
+    Atomics.notify(this.dom.i32, this.stateWord, 1);
   }
 
   isLocked(): boolean {
@@ -94,9 +94,8 @@ export class Mutex {
   }
 
   assertHeld(cpu: LockCpu): void {
-    if ((Atomics.load(this.dom.i32, this.stateWord) & MUTEX_OWNER_MASK) !== cpu.tag) {
-      throw new Error(`${this.dom.classes.name(this.classId)} @${this.word} is not held by cpu ${cpu.id}`);
-    }
+    if ((Atomics.load(this.dom.i32, this.stateWord) & MUTEX_OWNER_MASK) !== cpu.tag)
+      notHeld(cpu, this.classId, this.word, 'held');
   }
 
   markOwnerDied(): void {

@@ -15,6 +15,7 @@ import {
   SchedPoint,
   statOffset,
 } from './domain.js';
+import { notHeld, unlockNotOwner } from './errors.js';
 import { lockdepAcquire } from './lockdep.js';
 import { checkHung, ownerDied, sleepSlice } from './wait.js';
 
@@ -58,7 +59,7 @@ export class Spinlock {
   lock(cpu: LockCpu): void {
     const dom = this.dom;
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
-    if (cpu.lockdep) lockdepAcquire(cpu, this.classId, this.word, false);
+    if (cpu.lockdep === true) lockdepAcquire(cpu, this.classId, this.word, false);
     const ticket = Atomics.add(dom.i32, this.nextWord, 1);
     if (Atomics.load(dom.i32, this.servingWord) !== ticket) this.waitTurn(cpu, ticket);
     this.enter(cpu, this.info);
@@ -76,11 +77,8 @@ export class Spinlock {
   unlock(cpu: LockCpu): void {
     const dom = this.dom;
     const i32 = dom.i32;
-    if (i32[this.ownerWord] !== cpu.tag) {
-      throw new Error(
-        `cpu ${cpu.id} unlocks ${dom.classes.name(this.classId)} @${this.word} owned by ${i32[this.ownerWord] - 1}`,
-      );
-    }
+    if (i32[this.ownerWord] !== cpu.tag)
+      unlockNotOwner(cpu, this.classId, this.word, i32[this.ownerWord] - 1);
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.release, this.word);
     cpu.released(this.word, this.stat);
     i32[this.ownerWord] = 0;
@@ -100,9 +98,7 @@ export class Spinlock {
   }
 
   assertHeld(cpu: LockCpu): void {
-    if (this.dom.i32[this.ownerWord] !== cpu.tag) {
-      throw new Error(`${this.dom.classes.name(this.classId)} @${this.word} is not held by cpu ${cpu.id}`);
-    }
+    if (this.dom.i32[this.ownerWord] !== cpu.tag) notHeld(cpu, this.classId, this.word, 'held');
   }
 
   /** Robust-list handling: the owner died; wake every waiter so that none waits for it. */
