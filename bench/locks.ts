@@ -254,7 +254,7 @@ async function main(): Promise<void> {
       ]),
     ),
     '',
-    "Each pass, with its own floor (x floor in brackets) and plain-instruction probe. A pass whose floor and probe are well above the lowest ran in one of the host's slow spells.",
+    "Each pass, with its own floor (x floor in brackets) and plain-instruction probe. A pass whose floor and probe are well above the lowest ran in one of the host's slow spells; so did one whose pairs alone are, when the spell began after its floor was measured.",
     '',
     table(
       ['pass', 'floor ns', 'plain probe ns', 'mutex ns, lock_stat on', 'rwsem read ns, lock_stat on'],
