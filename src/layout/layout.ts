@@ -48,7 +48,6 @@ export const LOCK_CPU = defineStruct(
   'lock_cpu',
   [
     'state', // CPU_OFFLINE / CPU_ONLINE / CPU_DEAD
-    'heldDepth',
     'waitingOn', // lock word index this CPU is blocked on, or -1
     'waitingClass',
   ],
@@ -60,9 +59,10 @@ export const LOCK_CPU = defineStruct(
 export const LOCK_WAITER = defineStruct('lock_waiter', ['next', 'mode', 'state'], { cacheLine: true });
 
 /**
- * One entry of a CPU's held-lock stack (the robust list and lockdep's held_locks): the lock word and
- * one info word packing class, mode and flags (HELD_INFO_* in locks/domain.ts), so that recording an
- * acquisition, the hottest path of every lock, writes two words.
+ * One entry of a CPU's held-lock stack (the robust list and lockdep's held_locks): the lock word + 1
+ * (0: an empty slot, which every slot above the top is; a timed hold carries a flag bit) and one info
+ * word packing class, mode and flags (both encodings in locks/domain.ts), so that recording an
+ * acquisition, the hottest path of every lock, writes two words and releasing one reads and writes one.
  */
 export const HELD_LOCK = defineStruct('held_lock', ['lock', 'info']);
 

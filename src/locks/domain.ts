@@ -22,14 +22,27 @@ export const MODE_WRITE = 0;
 export const MODE_READ = 1;
 /** Held-lock flag: taken with a trylock (lockdep adds no dependency for it). */
 export const HELD_TRYLOCK = 1;
-/** Held-lock flag: the hold time is sampled for lock_stat (its start is in the held_since region). */
-export const HELD_SAMPLED = 2;
+
+// HELD_LOCK.lock holds the lock word + 1, so that 0 (zeroed memory) is an empty slot: every slot above
+// the top of a CPU's stack is empty, and readers on other CPUs find the depth by looking for the first
+// one. While a hold is timed for lock_stat (its start in the held_since region), the entry also carries
+// HELD_LOCK_SAMPLED. Releasing the innermost lock thus reads one word and writes one: no separate depth
+// word to keep in shared memory and no info word to read (docs/hot-paths.md).
+// The hot paths write `lockWord + HELD_TAG_BIAS` in place: a call to a module-level function costs
+// TurboFan a check that the binding still holds that function, on every use.
+const HELD_EMPTY = 0;
+const HELD_TAG_BIAS = 1;
+const HELD_LOCK_SAMPLED = 1 << 30;
+
+/** The lock word of a HELD_LOCK.lock value (empty: -1). */
+function heldTagLock(tag: number): number {
+  return (tag & ~HELD_LOCK_SAMPLED) - HELD_TAG_BIAS;
+}
 
 // Packing of HELD_LOCK.info: class id in the low 16 bits, then the mode bit, then the flags.
 const HELD_INFO_CLASS_MASK = 0xffff;
 const HELD_INFO_MODE_SHIFT = 16;
 const HELD_INFO_FLAGS_SHIFT = 17;
-const HELD_INFO_SAMPLED = HELD_SAMPLED << HELD_INFO_FLAGS_SHIFT;
 /** HELD_TRYLOCK as it sits in an info word: a trylock passes `heldInfo(class, mode) | HELD_INFO_TRYLOCK`. */
 export const HELD_INFO_TRYLOCK = HELD_TRYLOCK << HELD_INFO_FLAGS_SHIFT;
 
@@ -144,6 +157,7 @@ export class LockDomain {
     this.statBase = doubleIndex(regions.lockStat);
     this.statRowsPerCpu = classes.count * 2;
     if (classes.count > HELD_INFO_CLASS_MASK + 1) throw new Error('too many lock classes for HELD_LOCK.info');
+    if (this.i32.length >= HELD_LOCK_SAMPLED) throw new Error('buffer too large for HELD_LOCK.lock');
     if (options.holdSampleShift < 0 || options.holdSampleShift > 30) throw new Error('bad holdSampleShift');
   }
 
@@ -177,7 +191,8 @@ export class LockDomain {
         `cpu ${cpu} is ${previous === CPU_DEAD ? 'dead' : 'already running on another thread'}`,
       );
     }
-    this.i32[this.cpuWord(cpu, LOCK_CPU.heldDepth)] = 0;
+    if (this.heldDepth(cpu) !== 0)
+      throw new Error(`cpu ${cpu} is offline but holds ${this.describeHeld(cpu)}`);
     this.i32[this.cpuWord(cpu, LOCK_CPU.waitingOn)] = -1;
     return new LockCpu(this, cpu);
   }
@@ -187,13 +202,34 @@ export class LockDomain {
     return Atomics.load(this.i32, this.cpuWord(cpu, LOCK_CPU.waitingOn));
   }
 
+  /**
+   * How many locks a CPU holds: its first empty held-lock slot. Read from another CPU it may be stale
+   * (reports only); read after the CPU's thread has stopped, it is exact.
+   */
+  heldDepth(cpu: number): number {
+    let depth = 0;
+    while (depth < MAX_HELD_LOCKS && this.i32[this.heldWord(cpu, depth, HELD_LOCK.lock)] !== HELD_EMPTY)
+      depth++;
+    return depth;
+  }
+
+  /** The lock word of a CPU's held-lock entry at `depth`. */
+  heldLock(cpu: number, depth: number): number {
+    return heldTagLock(this.i32[this.heldWord(cpu, depth, HELD_LOCK.lock)]);
+  }
+
+  /** The info word (heldInfo()) of a CPU's held-lock entry at `depth`. */
+  heldInfoAt(cpu: number, depth: number): number {
+    return this.i32[this.heldWord(cpu, depth, HELD_LOCK.info)];
+  }
+
   /** CPUs whose held-lock stacks contain the lock, with the mode each holds it in. */
   holdersOf(lockWord: number): { cpu: number; mode: number }[] {
     const holders: { cpu: number; mode: number }[] = [];
     for (let cpu = 0; cpu < this.cpuCount; cpu++) {
-      const depth = this.i32[this.cpuWord(cpu, LOCK_CPU.heldDepth)];
-      for (let d = 0; d < depth && d < MAX_HELD_LOCKS; d++) {
-        if (this.i32[this.heldWord(cpu, d, HELD_LOCK.lock)] === lockWord) {
+      const depth = this.heldDepth(cpu);
+      for (let d = 0; d < depth; d++) {
+        if (this.heldLock(cpu, d) === lockWord) {
           holders.push({ cpu, mode: heldInfoMode(this.i32[this.heldWord(cpu, d, HELD_LOCK.info)]) });
         }
       }
@@ -203,14 +239,12 @@ export class LockDomain {
 
   /** The locks a CPU holds, outermost first, as text. */
   describeHeld(cpu: number): string {
-    const depth = this.i32[this.cpuWord(cpu, LOCK_CPU.heldDepth)];
+    const depth = this.heldDepth(cpu);
     const parts: string[] = [];
-    for (let d = 0; d < depth && d < MAX_HELD_LOCKS; d++) {
+    for (let d = 0; d < depth; d++) {
       const info = this.i32[this.heldWord(cpu, d, HELD_LOCK.info)];
       const mode = heldInfoMode(info) === MODE_READ ? 'R' : 'W';
-      parts.push(
-        `${this.classes.name(heldInfoClass(info))}-${mode} @${this.i32[this.heldWord(cpu, d, HELD_LOCK.lock)]}`,
-      );
+      parts.push(`${this.classes.name(heldInfoClass(info))}-${mode} @${this.heldLock(cpu, d)}`);
     }
     return parts.length === 0 ? 'no locks' : parts.join(', ');
   }
@@ -253,7 +287,6 @@ export class LockCpu {
   private readonly statFirst: number;
   private readonly heldFirst: number;
   private readonly sinceFirst: number;
-  private readonly depthWord: number;
   private readonly sampleMask: number;
   private readonly lockStat: boolean;
   /** lockdep is on for this domain (read on every acquire, so kept beside the CPU). */
@@ -271,7 +304,6 @@ export class LockCpu {
     this.statFirst = dom.statIndex(id, 0, 0);
     this.heldFirst = dom.heldWord(id, 0, 0);
     this.sinceFirst = dom.heldSinceBase + id * MAX_HELD_LOCKS;
-    this.depthWord = dom.cpuWord(id, LOCK_CPU.heldDepth);
     this.sampleMask = (1 << dom.options.holdSampleShift) - 1;
     this.lockStat = dom.options.lockStat;
     this.lockdep = dom.options.lockdep;
@@ -292,6 +324,7 @@ export class LockCpu {
     const depth = this.depth;
     if (depth >= HELD_DEPTH_LIMIT) this.overflow();
     const i32 = this.i32;
+    let tag = lockWord + HELD_TAG_BIAS;
     // `=== true`: a bare boolean field costs TurboFan a full ToBoolean sequence on every acquire.
     if (this.lockStat === true) {
       const row = this.statFirst + stat;
@@ -301,28 +334,26 @@ export class LockCpu {
       if (i32[lastCpuWord] !== this.id) this.acqBounce(row, lastCpuWord);
       // Hold times are sampled: the row's first acquisition on this CPU and every 2^holdSampleShift-th
       // after it (the count is exact below 2^53, and its low bits survive the int32 truncation).
-      if (((acquisitions - 1) & this.sampleMask) === 0) info = this.startHold(depth, info);
+      if (((acquisitions - 1) & this.sampleMask) === 0) tag = this.startHold(depth, tag);
     }
+    // Plain stores: other CPUs read the stack only for reports (where a stale entry is harmless) and
+    // after this CPU is dead (its thread has stopped, which orders its stores before the reaper's loads).
     const entry = this.heldFirst + depth * HELD_STRIDE;
-    i32[entry + HELD_LOCK_FIELD] = lockWord;
+    i32[entry + HELD_LOCK_FIELD] = tag;
     i32[entry + HELD_INFO_FIELD] = info;
     this.depth = depth + 1;
-    // A plain store: other CPUs read the stack only for reports (where a stale depth is harmless) and
-    // after this CPU is dead (its thread has stopped, which orders its stores before the reaper's loads).
-    i32[this.depthWord] = depth + 1;
   }
 
   /** Removes a lock from the held-lock stack and records its hold time when it was sampled. */
   released(lockWord: number, stat: number): void {
     const top = this.depth - 1;
     const entry = this.heldFirst + top * HELD_STRIDE;
-    if (top < 0 || this.i32[entry + HELD_LOCK_FIELD] !== lockWord) {
-      this.releasedNested(lockWord, stat);
+    if (top < 0 || this.i32[entry + HELD_LOCK_FIELD] !== lockWord + HELD_TAG_BIAS) {
+      this.releasedSlow(lockWord, stat);
       return;
     }
-    if ((this.i32[entry + HELD_INFO_FIELD] & HELD_INFO_SAMPLED) !== 0) this.endHold(top, stat);
+    this.i32[entry + HELD_LOCK_FIELD] = HELD_EMPTY;
     this.depth = top;
-    this.i32[this.depthWord] = top;
   }
 
   private overflow(): never {
@@ -335,10 +366,10 @@ export class LockCpu {
     this.i32[lastCpuWord] = this.id;
   }
 
-  /** Starts timing the hold of the lock about to sit at `depth`; returns its info word, marked sampled. */
-  private startHold(depth: number, info: number): number {
+  /** Starts timing the hold of the lock about to sit at `depth`; returns its entry tag, marked sampled. */
+  private startHold(depth: number, tag: number): number {
     this.f64[this.sinceFirst + depth] = performance.now();
-    return info | HELD_INFO_SAMPLED;
+    return tag | HELD_LOCK_SAMPLED;
   }
 
   /** Ends the sampled hold of the lock at `depth`. */
@@ -346,70 +377,67 @@ export class LockCpu {
     this.recordHold(stat, performance.now() - this.f64[this.sinceFirst + depth]);
   }
 
-  /** released() of a lock that is not the innermost held one (hand-over-hand), or not held at all. */
-  private releasedNested(lockWord: number, stat: number): void {
+  /**
+   * released() of a sampled hold, of a lock that is not the innermost held one (hand-over-hand), or of a
+   * lock the CPU does not hold.
+   */
+  private releasedSlow(lockWord: number, stat: number): void {
     const i32 = this.i32;
-    let depth = this.depth - 1;
-    let entry = this.heldFirst + depth * HELD_STRIDE;
-    while (depth >= 0 && i32[entry + HELD_LOCK_FIELD] !== lockWord) {
-      depth--;
-      entry -= HELD_STRIDE;
-    }
+    const depth = this.find(lockWord);
     if (depth < 0) {
       throw new Error(
         `cpu ${this.id}: releases ${this.dom.classes.name(statOffsetClass(stat))} @${lockWord}, which it does not hold`,
       );
     }
-    if ((i32[entry + HELD_INFO_FIELD] & HELD_INFO_SAMPLED) !== 0) this.endHold(depth, stat);
-    // Close the gap the lock leaves in the stack.
+    if ((i32[this.heldFirst + depth * HELD_STRIDE + HELD_LOCK_FIELD] & HELD_LOCK_SAMPLED) !== 0) {
+      this.endHold(depth, stat);
+    }
+    // Close the gap the lock leaves in the stack, then empty the old top slot.
     const top = this.depth - 1;
     for (let d = depth; d < top; d++) {
       const dst = this.heldFirst + d * HELD_STRIDE;
       for (let f = 0; f < HELD_STRIDE; f++) i32[dst + f] = i32[dst + HELD_STRIDE + f];
       this.f64[this.sinceFirst + d] = this.f64[this.sinceFirst + d + 1];
     }
+    i32[this.heldFirst + top * HELD_STRIDE + HELD_LOCK_FIELD] = HELD_EMPTY;
     this.depth = top;
-    i32[this.depthWord] = top;
   }
 
-  /** Changes the mode of a held lock in place (downgrade_write). */
-  changeMode(lockWord: number, mode: number): void {
+  /** Depth of the innermost entry of a lock in this CPU's stack, or -1. */
+  private find(lockWord: number): number {
     for (let d = this.depth - 1; d >= 0; d--) {
-      const entry = this.heldFirst + d * HELD_LOCK.STRIDE;
-      if (this.i32[entry + HELD_LOCK.lock] === lockWord) {
-        // The hold in the old mode ends here: stop sampling it rather than charge it to the new mode.
-        const info = this.i32[entry + HELD_LOCK.info];
-        this.i32[entry + HELD_LOCK.info] = heldInfo(
-          heldInfoClass(info),
-          mode,
-          heldInfoFlags(info) & ~HELD_SAMPLED,
-        );
-        return;
-      }
-    }
-    throw new Error(`cpu ${this.id}: changes mode of lock @${lockWord}, which it does not hold`);
-  }
-
-  /** Mode the lock is held in by this CPU, or -1. */
-  heldMode(lockWord: number): number {
-    for (let d = this.depth - 1; d >= 0; d--) {
-      const entry = this.heldFirst + d * HELD_LOCK.STRIDE;
-      if (this.i32[entry + HELD_LOCK.lock] === lockWord)
-        return heldInfoMode(this.i32[entry + HELD_LOCK.info]);
+      if (this.heldLock(d) === lockWord) return d;
     }
     return -1;
   }
 
+  /** Changes the mode of a held lock in place (downgrade_write). */
+  changeMode(lockWord: number, mode: number): void {
+    const d = this.find(lockWord);
+    if (d < 0) throw new Error(`cpu ${this.id}: changes mode of lock @${lockWord}, which it does not hold`);
+    const entry = this.heldFirst + d * HELD_STRIDE;
+    const info = this.i32[entry + HELD_INFO_FIELD];
+    this.i32[entry + HELD_INFO_FIELD] = heldInfo(heldInfoClass(info), mode, heldInfoFlags(info));
+    // The hold in the old mode ends here: stop sampling it rather than charge it to the new mode.
+    this.i32[entry + HELD_LOCK_FIELD] = lockWord + HELD_TAG_BIAS;
+  }
+
+  /** Mode the lock is held in by this CPU, or -1. */
+  heldMode(lockWord: number): number {
+    const d = this.find(lockWord);
+    return d < 0 ? -1 : heldInfoMode(this.i32[this.heldFirst + d * HELD_STRIDE + HELD_INFO_FIELD]);
+  }
+
   heldClass(depth: number): number {
-    return heldInfoClass(this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.info]);
+    return heldInfoClass(this.dom.heldInfoAt(this.id, depth));
   }
 
   heldFlags(depth: number): number {
-    return heldInfoFlags(this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.info]);
+    return heldInfoFlags(this.dom.heldInfoAt(this.id, depth));
   }
 
   heldLock(depth: number): number {
-    return this.i32[this.heldFirst + depth * HELD_LOCK.STRIDE + HELD_LOCK.lock];
+    return this.dom.heldLock(this.id, depth);
   }
 
   /**

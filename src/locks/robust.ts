@@ -3,7 +3,7 @@
 // the death walks the dead CPU's held-lock stack and marks each lock OWNER_DIED, which wakes its
 // waiters with a report instead of leaving them to wait forever.
 
-import { HELD_LOCK, LOCK_CPU } from '../layout/layout.js';
+import { LOCK_CPU } from '../layout/layout.js';
 import { lockOfClass } from './any.js';
 import { CPU_DEAD, heldInfoClass, type LockDomain } from './domain.js';
 
@@ -27,10 +27,10 @@ export function reapDeadCpu(dom: LockDomain, cpu: number, why: string): DeadCpuR
   const previous = Atomics.exchange(i32, dom.cpuWord(cpu, LOCK_CPU.state), CPU_DEAD);
   const locks: string[] = [];
   const held = dom.describeHeld(cpu);
-  const depth = Atomics.load(i32, dom.cpuWord(cpu, LOCK_CPU.heldDepth));
+  const depth = dom.heldDepth(cpu);
   for (let d = 0; d < depth; d++) {
-    const lockWord = i32[dom.heldWord(cpu, d, HELD_LOCK.lock)];
-    const classId = heldInfoClass(i32[dom.heldWord(cpu, d, HELD_LOCK.info)]);
+    const lockWord = dom.heldLock(cpu, d);
+    const classId = heldInfoClass(dom.heldInfoAt(cpu, d));
     markLockOwnerDied(dom, lockWord, classId);
     locks.push(`${dom.classes.name(classId)} @${lockWord}`);
   }
