@@ -126,6 +126,11 @@ export function mapUnmapLoop(machine: Machine, cpu: number, a: LoopArgs): number
 export interface VolatileRoundsArgs extends Region {
   policy: 'vrange' | 'vma';
   durationMs: number;
+  /**
+   * Rounds to complete even past durationMs (a slow or oversubscribed host must not make the test
+   * prove less), up to a hard bound of 10x durationMs that only a stuck machine reaches.
+   */
+  minRounds: number;
   control: Int32Array;
   cpus: number;
 }
@@ -155,8 +160,12 @@ export function volatileRounds(machine: Machine, cpu: number, a: VolatileRoundsA
     if (result.violations.length < 10) result.violations.push(`cpu ${cpu} round ${result.rounds}: ${what}`);
   };
   barrier(a.control, 0, a.cpus);
-  const deadline = performance.now() + a.durationMs;
-  while (performance.now() < deadline) {
+  const start = performance.now();
+  const deadline = start + a.durationMs;
+  const hardDeadline = start + 10 * a.durationMs;
+  for (;;) {
+    const now = performance.now();
+    if (now >= deadline && (result.rounds >= a.minRounds || now >= hardDeadline)) break;
     const pattern = ((result.rounds * 7 + cpu * 31) % 255) + 1;
     let marked = false;
     try {

@@ -90,12 +90,15 @@ async function run<R>(
   }
 }
 
+/** Rounds each worker CPU completes in the volatileRounds tests (VolatileRoundsArgs.minRounds). */
+const MIN_ROUNDS = 12;
+
 describe('volatile ranges under concurrency and memory pressure', () => {
   for (const policy of ['vrange', 'vma'] as const) {
     it(`${policy}: purges happen, no data is lost unreported, the machine stays valid`, async () => {
       const { results, machine, validation } = await run<VolatileRoundsResult>(
         'volatileRounds',
-        { policy },
+        { policy, minRounds: MIN_ROUNDS },
         2500,
       );
       const violations = results.flatMap((r) => r.violations);
@@ -103,7 +106,8 @@ describe('volatile ranges under concurrency and memory pressure', () => {
       expect(validation).toBeNull();
       const rounds = results.reduce((n, r) => n + r.rounds, 0);
       const purged = results.reduce((n, r) => n + r.purgedRounds, 0);
-      expect(rounds).toBeGreaterThan(20);
+      // Each CPU completes minRounds unless the machine is stuck (see VolatileRoundsArgs).
+      expect(rounds).toBeGreaterThanOrEqual(2 * MIN_ROUNDS);
       // Reclaim really purged volatile memory while the rounds ran.
       expect(purged).toBeGreaterThan(0);
       expect(machine.vmstat().pgvrange_discard).toBeGreaterThan(0);
@@ -117,7 +121,7 @@ describe('volatile ranges under concurrency and memory pressure', () => {
     for (let attempt = 0; attempt < 4 && !caught; attempt++) {
       const { results, validation } = await run<VolatileRoundsResult>(
         'volatileRounds',
-        { policy: 'vrange' },
+        { policy: 'vrange', minRounds: MIN_ROUNDS },
         2500,
         { mutations: { skipPurgeRevalidation: true } },
       );
