@@ -34,9 +34,8 @@ import {
 import { rssPages } from './procfs.js';
 import { MMAP_MIN_ADDR } from './uapi.js';
 import { VM_PURGED, VM_READ, VM_VOLATILE, VM_WRITE, vmaCount, vmaEnd, vmaFlags, vmaStart } from './vma.js';
-import { lazyfreeLru } from './vmscan.js';
 import { VM } from './vmstat.js';
-import { nodeWord, VR_PURGED, vrangeLru, vrangePool, vrangeTree } from './vrange.js';
+import { nodeWord, VR_PURGED, vrangePool, vrangeTree } from './vrange.js';
 
 export class ValidationError extends Error {
   override name = 'ValidationError';
@@ -254,9 +253,9 @@ function checkVranges(k: Kernel, p: Problems, mm: number): number {
 function checkLru(k: Kernel, p: Problems, owner: Int32Array, vranges: number): number {
   let lazy = 0;
   try {
-    const onLru = vrangeLru(k).validate('vrange LRU', k.config.maxProcesses * k.config.vrangeNodesPerMm);
+    const onLru = k.vrangeLruList.validate('vrange LRU', k.config.maxProcesses * k.config.vrangeNodesPerMm);
     if (onLru !== vranges) p.add(`vrange LRU holds ${onLru} ranges, trees hold ${vranges}`);
-    const lru = lazyfreeLru(k);
+    const lru = k.lazyfreeLruList;
     lazy = lru.validate('lazyfree LRU', k.geometry.frames);
     for (let frame = lru.first(); frame !== NIL; frame = lru.next(frame)) {
       const flags = k.i32[k.pageWord(frame, PAGE.flags)];

@@ -56,15 +56,12 @@ export function vmaContaining(k: Kernel, mm: number, vpn: number): number {
 /**
  * Validates the (addr, length) of munmap, vrange and mvolatile: returns the pages [start, end), or
  * -EINVAL (a non-integer, negative or unaligned address, a zero or negative length, a range beyond
- * the address space).
+ * the address space). madviseRangeArgs() with these calls' stricter contract.
  */
 export function pageRangeArgs(k: Kernel, addr: number, length: number): [number, number] | number {
-  if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length)) return -EINVAL;
-  if (addr < 0 || addr % PAGE_SIZE !== 0 || length <= 0) return -EINVAL;
-  const start = addr / PAGE_SIZE;
-  const end = start + Math.ceil(length / PAGE_SIZE);
-  if (end > k.geometry.vaPages) return -EINVAL;
-  return [start, end];
+  if (length === 0) return -EINVAL;
+  const range = madviseRangeArgs(k, addr, length);
+  return range === -ENOMEM ? -EINVAL : range;
 }
 
 /**

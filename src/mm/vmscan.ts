@@ -16,24 +16,18 @@ import { SchedPoint } from '../locks/index.js';
 import type { Cpu } from './cpu.js';
 import type { Kernel } from './kernel.js';
 import { MM_LIVE } from './kernel.js';
-import type { LruList } from './lru.js';
 import type { MmuGather } from './mmu_gather.js';
 import { PG_LAZYFREE, zoneFree } from './page_alloc.js';
 import { walkPtes } from './pagewalk.js';
 import { PTE_DIRTY, PTE_NONE, PTE_PRESENT, PTE_PURGED, pteFrame } from './pgtable.js';
 import { VM_PURGED, VM_VOLATILE, vmaCount, vmaEnd, vmaFlags, vmaStart } from './vma.js';
 import { VM } from './vmstat.js';
-import { nodeWord, VR_PARTIAL, VR_PURGED, vrangeLru } from './vrange.js';
-
-/** The lazyfree page LRU (built once per Kernel). Caller holds lazyfree_lru_lock to use it. */
-export function lazyfreeLru(k: Kernel): LruList {
-  return k.lazyfreeLruList;
-}
+import { nodeWord, VR_PARTIAL, VR_PURGED } from './vrange.js';
 
 /** MADV_FREE's part: frames whose dirty bits were cleared (and flushed) join the lazyfree LRU. */
 export function lazyfreeAdd(cpu: Cpu, frames: Int32Array, count: number): void {
   const k = cpu.k;
-  const lru = lazyfreeLru(k);
+  const lru = k.lazyfreeLruList;
   k.lazyfreeLruLock.lock(cpu.lock);
   for (let i = 0; i < count; i++) {
     const flagsWord = k.pageWord(frames[i], PAGE.flags);
@@ -118,7 +112,7 @@ function discardRange(cpu: Cpu, mm: number, start: number, end: number, max: num
 function shrinkVranges(cpu: Cpu, target: number, direct: boolean): number {
   const k = cpu.k;
   const i32 = k.i32;
-  const lru = vrangeLru(k);
+  const lru = k.vrangeLruList;
   let reclaimed = 0;
   k.vrangeLruLock.lock(cpu.lock);
   let budget = lru.count;
@@ -173,7 +167,7 @@ function shrinkVranges(cpu: Cpu, target: number, direct: boolean): number {
 function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
   const k = cpu.k;
   const i32 = k.i32;
-  const lru = lazyfreeLru(k);
+  const lru = k.lazyfreeLruList;
   let reclaimed = 0;
   let gather: MmuGather | null = null;
   while (reclaimed < target) {

@@ -28,7 +28,6 @@ import {
   treeRemove,
 } from './interval_tree.js';
 import type { Kernel } from './kernel.js';
-import type { LruList } from './lru.js';
 import { clearPurgedMarkers } from './pagewalk.js';
 import { EINVAL, ENOMEM, VRANGE_FULL, VRANGE_NOVOLATILE, VRANGE_PARTIAL, VRANGE_VOLATILE } from './uapi.js';
 import { pageRangeArgs, rangeMapped } from './vma.js';
@@ -46,11 +45,6 @@ export function vrangeTree(k: Kernel, mm: number): IntervalTree {
     rootWord: k.mmWord(mm, MM.vrangeRoot),
     freeHeadWord: k.mmWord(mm, MM.vrangeFreeHead),
   };
-}
-
-/** The global victim LRU (built once per Kernel). Caller holds vrange_lru_lock to use it. */
-export function vrangeLru(k: Kernel): LruList {
-  return k.vrangeLruList;
 }
 
 export function nodeWord(k: Kernel, node: number, field: number): number {
@@ -152,7 +146,7 @@ function markVolatile(cpu: Cpu, mm: number, start: number, last: number, behavio
     mergedLast = Math.max(mergedLast, nodeLast(t, n));
     flags |= i32[nodeWord(k, n, VRANGE_NODE.flags)] & VR_PURGED;
   }
-  const lru = vrangeLru(k);
+  const lru = k.vrangeLruList;
   k.vrangeLruLock.lock(cpu.lock);
   for (const n of neighbours) {
     treeRemove(t, n);
@@ -192,7 +186,7 @@ function removeSpan(cpu: Cpu, mm: number, start: number, last: number): number {
     if (spare === NIL) return -ENOMEM;
   }
   let purged = 0;
-  const lru = vrangeLru(k);
+  const lru = k.vrangeLruList;
   k.vrangeLruLock.lock(cpu.lock);
   for (const n of touched) {
     const nStart = nodeStart(t, n);
@@ -256,7 +250,7 @@ export function vrangeFaultIsVolatile(cpu: Cpu, mm: number, vpn: number): boolea
     const node = treeIterFirst(vrangeTree(k, mm), vpn, vpn);
     if (node === NIL) return false;
     k.vrangeLruLock.lock(cpu.lock);
-    vrangeLru(k).rotate(node);
+    k.vrangeLruList.rotate(node);
     k.vrangeLruLock.unlock(cpu.lock);
     return true;
   });

@@ -96,8 +96,6 @@ function tryAcquire(lock: AnyLock, cpu: LockCpu): boolean {
   return lock.trylock(cpu);
 }
 
-/** Waits (bounded) until data[word] >= value; false on timeout. */
-
 export function runLockScenario(lab: LockLab, cpu: LockCpu, s: LockScenario): ScenarioResult {
   const data = lab.data;
   const t0 = performance.now();
