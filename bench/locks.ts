@@ -232,12 +232,14 @@ async function main(): Promise<void> {
   };
   const minProbe = Math.min(...passes.map((pass) => ns(pass, PROBE_ROW)));
   const minFloor = Math.min(...passes.flatMap((pass) => [ns(pass, FLOOR_ROW), ns(pass, FLOOR_END_ROW)]));
-  const inSpell = (pass: PairRow[]): boolean =>
-    ns(pass, PROBE_ROW) >= SPELL_PROBE_RATIO * minProbe ||
-    Math.max(ns(pass, FLOOR_ROW), ns(pass, FLOOR_END_ROW)) >= SPELL_FLOOR_RATIO * minFloor;
+  const inSpell = passes.map(
+    (pass) =>
+      ns(pass, PROBE_ROW) >= SPELL_PROBE_RATIO * minProbe ||
+      Math.max(ns(pass, FLOOR_ROW), ns(pass, FLOOR_END_ROW)) >= SPELL_FLOOR_RATIO * minFloor,
+  );
   const perPass = passes.map((pass, i) => ({
     pass: i + 1,
-    state: inSpell(pass) ? ('slow spell' as const) : ('fast' as const),
+    state: inSpell[i] ? ('slow spell' as const) : ('fast' as const),
     floorNs: ns(pass, FLOOR_ROW),
     floorEndNs: ns(pass, FLOOR_END_ROW),
     probeNs: ns(pass, PROBE_ROW),
@@ -245,7 +247,7 @@ async function main(): Promise<void> {
     readNs: ns(pass, READ_ROW),
   }));
   const byState = (name: string, spell: boolean) => {
-    const values = passes.filter((pass) => inSpell(pass) === spell).map((pass) => ns(pass, name));
+    const values = passes.filter((_, i) => inSpell[i] === spell).map((pass) => ns(pass, name));
     return { passes: values.length, medianNs: values.length === 0 ? null : median(values) };
   };
   const targets = TARGETS.map(([what, name, limitNs]) => {

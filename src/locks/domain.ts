@@ -230,7 +230,7 @@ export class LockDomain {
       const depth = this.heldDepth(cpu);
       for (let d = 0; d < depth; d++) {
         if (this.heldLock(cpu, d) === lockWord) {
-          holders.push({ cpu, mode: heldInfoMode(this.i32[this.heldWord(cpu, d, HELD_LOCK.info)]) });
+          holders.push({ cpu, mode: heldInfoMode(this.heldInfoAt(cpu, d)) });
         }
       }
     }
@@ -242,7 +242,7 @@ export class LockDomain {
     const depth = this.heldDepth(cpu);
     const parts: string[] = [];
     for (let d = 0; d < depth; d++) {
-      const info = this.i32[this.heldWord(cpu, d, HELD_LOCK.info)];
+      const info = this.heldInfoAt(cpu, d);
       const mode = heldInfoMode(info) === MODE_READ ? 'R' : 'W';
       parts.push(`${this.classes.name(heldInfoClass(info))}-${mode} @${this.heldLock(cpu, d)}`);
     }
@@ -425,7 +425,7 @@ export class LockCpu {
   /** Mode the lock is held in by this CPU, or -1. */
   heldMode(lockWord: number): number {
     const d = this.find(lockWord);
-    return d < 0 ? -1 : heldInfoMode(this.i32[this.heldFirst + d * HELD_STRIDE + HELD_INFO_FIELD]);
+    return d < 0 ? -1 : heldInfoMode(this.dom.heldInfoAt(this.id, d));
   }
 
   heldClass(depth: number): number {
@@ -455,26 +455,37 @@ export class LockCpu {
   waited(stat: number, waitMs: number, slept: boolean): void {
     if (!this.lockStat) return;
     const row = this.statFirst + stat;
-    const us = waitMs * 1000;
-    const f64 = this.f64;
-    if (slept) f64[row + LOCK_STAT.sleeps]++;
-    if (f64[row + LOCK_STAT.waitTotalUs] === 0 || us < f64[row + LOCK_STAT.waitMinUs]) {
-      f64[row + LOCK_STAT.waitMinUs] = us;
-    }
-    if (us > f64[row + LOCK_STAT.waitMaxUs]) f64[row + LOCK_STAT.waitMaxUs] = us;
-    f64[row + LOCK_STAT.waitTotalUs] += us;
+    if (slept) this.f64[row + LOCK_STAT.sleeps]++;
+    const first = this.f64[row + LOCK_STAT.waitTotalUs] === 0;
+    this.addTime(
+      row + LOCK_STAT.waitMinUs,
+      row + LOCK_STAT.waitMaxUs,
+      row + LOCK_STAT.waitTotalUs,
+      waitMs,
+      first,
+    );
   }
 
   private recordHold(stat: number, holdMs: number): void {
     const row = this.statFirst + stat;
-    const us = holdMs * 1000;
+    const first = this.f64[row + LOCK_STAT.holdSamples] === 0;
+    this.addTime(
+      row + LOCK_STAT.holdMinUs,
+      row + LOCK_STAT.holdMaxUs,
+      row + LOCK_STAT.holdTotalUs,
+      holdMs,
+      first,
+    );
+    this.f64[row + LOCK_STAT.holdSamples]++;
+  }
+
+  /** Adds a time in ms to a lock_stat row's min/max/total columns (in µs); `first` when it has none yet. */
+  private addTime(min: number, max: number, total: number, ms: number, first: boolean): void {
+    const us = ms * 1000;
     const f64 = this.f64;
-    if (f64[row + LOCK_STAT.holdSamples] === 0 || us < f64[row + LOCK_STAT.holdMinUs]) {
-      f64[row + LOCK_STAT.holdMinUs] = us;
-    }
-    if (us > f64[row + LOCK_STAT.holdMaxUs]) f64[row + LOCK_STAT.holdMaxUs] = us;
-    f64[row + LOCK_STAT.holdTotalUs] += us;
-    f64[row + LOCK_STAT.holdSamples]++;
+    if (first || us < f64[min]) f64[min] = us;
+    if (us > f64[max]) f64[max] = us;
+    f64[total] += us;
   }
 
   setWaitingOn(lockWord: number, classId: number): void {
