@@ -2,14 +2,24 @@
 // records/s per policy at 1 and 2 threads (ebizzy defaults, purge on every free, no pressure), the
 // ratios to dontneed, and the simulated dontneed against the real kernel measured on this machine.
 
+import { integer, positiveNumber } from '../src/cli/options.js';
 import { defaultRunConfig } from '../src/experiment/defaults.js';
 import { REAL_KERNEL } from '../src/experiment/reference.js';
 import { runEbizzy } from '../src/experiment/runner.js';
 import type { PurgePolicy, RunConfig } from '../src/experiment/types.js';
+import { benchCommandLine } from './cli.js';
 import { hostInfo, hostMarkdown, median, oversubscribed, table, writeResults } from './report.js';
 
-const repetitions = Number(process.env.REPS ?? 5);
-const seconds = Number(process.env.SECONDS_PER_RUN ?? 5);
+const { options } = benchCommandLine<{ repetitions: number; seconds: number; write: boolean }>(
+  'bench:ebizzy',
+  "Issue 5's ebizzy targets: records/s of every purge policy at 1 and 2 threads in interleaved repetitions, the ratios to dontneed and the real kernel's. Writes bench/results/ebizzy-targets-<cores>core.{md,json}.",
+  (command) =>
+    command
+      .option('--repetitions <n>', 'interleaved repetitions per policy and thread count', integer(1, 100), 5)
+      .option('--seconds <s>', 'length of each ebizzy run', positiveNumber, 5)
+      .option('--no-write', 'print the results without writing bench/results/'),
+);
+const { repetitions, seconds } = options;
 const policies: PurgePolicy[] = ['dontneed', 'vma', 'vrange', 'madv_free', 'none'];
 
 const host = hostInfo();
@@ -80,5 +90,14 @@ const markdown = [
   '',
   `Real kernel on this machine (given in issue 5, not measured here): ${REAL_KERNEL.source}; dontneed ${REAL_KERNEL.oneThread.dontneed} and madv_free ${REAL_KERNEL.oneThread.madv_free} records/s at 1 thread, ${REAL_KERNEL.twoThreads.dontneed} and ${REAL_KERNEL.twoThreads.madv_free} at 2.`,
 ].join('\n');
-writeResults(`ebizzy-targets-${host.cores}core`, { host, repetitions, seconds, samples, targets }, markdown);
 console.log(markdown);
+if (options.write) {
+  const paths = writeResults(
+    `ebizzy-targets-${host.cores}core`,
+    { host, repetitions, seconds, samples, targets },
+    markdown,
+  );
+  console.error(`written: ${paths.join(', ')}`);
+} else {
+  console.error('--no-write: results not written');
+}

@@ -4,15 +4,17 @@
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Bench } from 'tinybench';
+import { integer } from '../src/cli/options.js';
 import { LockLab, type LockOptions, readLockStat } from '../src/locks/index.js';
 import { runOnCpu } from '../src/workers/cpu_task.js';
 import type { LockLabTask } from '../src/workers/lock_lab_worker.js';
 import type { LockMode, ScenarioResult } from '../src/workers/lock_scenarios.js';
 import { createPool } from '../src/workers/pool.js';
+import { benchCommandLine } from './cli.js';
 import { hostInfo, hostMarkdown, median, medianMs, oversubscribed, table, writeResults } from './report.js';
 
 const LOOP = 1000;
-const UNCONTENDED_REPS = 7;
+const DEFAULT_PASSES = 7;
 const FLOOR_ROW = 'raw Atomics floor (compareExchange + store)';
 const FLOOR_END_ROW = 'raw Atomics floor again, at the end of the pass';
 const PROBE_ROW = 'plain probe: push/pop on an unshared Int32Array, no atomics';
@@ -203,7 +205,12 @@ function uncontendedPass(): Promise<PairRow[]> {
   });
 }
 
-async function main(): Promise<void> {
+interface LocksOptions {
+  passes: number;
+  write: boolean;
+}
+
+async function main({ passes: passCount, write }: LocksOptions): Promise<void> {
   const host = hostInfo();
   console.error('uncontended pairs (tinybench)...');
   // Each pass runs in a worker thread of its own, a fresh V8 isolate with its own JIT state, one
@@ -212,9 +219,9 @@ async function main(): Promise<void> {
   // measures 1.5-2x slower (docs/hot-paths.md). Passes spread over ~40 s sample those spells,
   // and each pass's floor, measured beside its pairs, shows which state it ran in.
   const passes: PairRow[][] = [];
-  for (let rep = 0; rep < UNCONTENDED_REPS; rep++) {
+  for (let rep = 0; rep < passCount; rep++) {
     passes.push(await uncontendedPass());
-    console.error(`  pass ${rep + 1}/${UNCONTENDED_REPS} done`);
+    console.error(`  pass ${rep + 1}/${passCount} done`);
   }
   const single = passes[0].map((row, i) => {
     const values = passes.map((pass) => pass[i].nsPerPair);
@@ -273,7 +280,7 @@ async function main(): Promise<void> {
     '',
     hostMarkdown(host),
     '',
-    `## Uncontended lock+unlock pair (median of ${UNCONTENDED_REPS} tinybench passes, each in a fresh worker isolate and the median of its samples of ${LOOP} pairs)`,
+    `## Uncontended lock+unlock pair (median of ${passCount} tinybench passes, each in a fresh worker isolate and the median of its samples of ${LOOP} pairs)`,
     '',
     table(
       ['primitive', 'ns per pair', 'range over passes', 'x floor'],
@@ -311,7 +318,7 @@ async function main(): Promise<void> {
     'Targets (issue 2), with lock_stat on:',
     ...targets.map(
       (t) =>
-        `- ${t.what} <= ${t.limitNs} ns: median ${t.medianNs.toFixed(1)} ns, ${t.met ? 'met' : 'NOT met'} (within it in ${t.metIn} of ${UNCONTENDED_REPS} passes); passes in the host's fast state: ${stateText(t.fast, t.limitNs)}; in slow spells: ${stateText(t.slow, t.limitNs)}`,
+        `- ${t.what} <= ${t.limitNs} ns: median ${t.medianNs.toFixed(1)} ns, ${t.met ? 'met' : 'NOT met'} (within it in ${t.metIn} of ${passCount} passes); passes in the host's fast state: ${stateText(t.fast, t.limitNs)}; in slow spells: ${stateText(t.slow, t.limitNs)}`,
     ),
     '',
     '## Contended throughput (all CPUs on one lock, 1 s)',
@@ -330,14 +337,32 @@ async function main(): Promise<void> {
     '',
     `## Hand-off latency\n\nAtomics.wait/notify ping-pong between two CPUs: ${handoffUs.toFixed(2)} µs per hand-off.`,
   ].join('\n');
+  console.log(markdown);
+  if (!write) {
+    console.error('--no-write: results not written');
+    return;
+  }
   const paths = writeResults(
     `locks-${host.cores}core`,
     { host, uncontended: single, uncontendedPasses: passes, perPass, targets, contended: multi, handoffUs },
     markdown,
   );
-  console.log(markdown);
   console.error(`written: ${paths.join(', ')}`);
 }
 
-if (isMainThread) await main();
-else if (workerData?.uncontendedPass === true) parentPort?.postMessage(await uncontended());
+if (isMainThread) {
+  const { options } = benchCommandLine<LocksOptions>(
+    'bench:locks',
+    `Lock benchmarks: uncontended pairs per primitive (lock_stat on and off) beside the raw Atomics floor, contended throughput at 1, 2 and 4 CPUs, wait/notify hand-off latency. Writes bench/results/locks-<cores>core.{md,json}.`,
+    (command) =>
+      command
+        .option(
+          '--passes <n>',
+          'uncontended passes, each in a fresh worker isolate',
+          integer(1, 99),
+          DEFAULT_PASSES,
+        )
+        .option('--no-write', 'print the results without writing bench/results/'),
+  );
+  await main(options);
+} else if (workerData?.uncontendedPass === true) parentPort?.postMessage(await uncontended());

@@ -1,4 +1,4 @@
-// Memory-management benchmarks (npm run bench:mm [-- --quick]), measured side by side in one run:
+// Memory-management benchmarks (npm run bench:mm [-- --quick] [--no-write]), measured side by side in one run:
 //  1. page-fault throughput (will-it-scale page_fault1) at 1, 2 and 4 CPUs, processes and threads;
 //  2. the machine's memory: the SharedArrayBuffer by region, metadata against simulated RAM;
 //  3. MADV_DONTNEED and the refault it costs, per call and per page, beside a plain-JS floor;
@@ -36,6 +36,7 @@ import {
   type MarkResult,
   touchPages,
 } from '../src/workloads/bench_jobs.js';
+import { benchCommandLine } from './cli.js';
 import {
   type HostInfo,
   hostInfo,
@@ -1187,20 +1188,35 @@ export async function runMmBench(
   return { json, markdown };
 }
 
-async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  if (process.env.BENCH_COMMAND === undefined && process.env.npm_lifecycle_event === 'bench:mm') {
-    process.env.BENCH_COMMAND = `npm run bench:mm${quick ? ' -- --quick' : ''} (npm run build && node dist/bench/mm.js${quick ? ' --quick' : ''})`;
-  }
+interface MmOptions {
+  quick: boolean;
+  write: boolean;
+}
+
+async function main({ quick, write }: MmOptions): Promise<void> {
   const host = hostInfo();
   const { json, markdown } = await runMmBench({ quick }, host);
   console.log(markdown);
-  if (quick) {
-    console.error('--quick: results not written (a smoke run is not a measurement)');
+  if (quick || !write) {
+    console.error(
+      quick
+        ? '--quick: results not written (a smoke run is not a measurement)'
+        : '--no-write: results not written',
+    );
     return;
   }
   const paths = writeResults(`mm-${host.cores}core`, json, markdown);
   console.error(`written: ${paths.join(', ')}`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { options } = benchCommandLine<MmOptions>(
+    'bench:mm',
+    "Memory-management benchmarks: page-fault scaling, the machine's memory by region, MADV_DONTNEED and its refault, cost per call against range size, faulting CPUs beside a marking CPU. Writes bench/results/mm-<cores>core.{md,json}.",
+    (command) =>
+      command
+        .option('--quick', 'shrink every run and keep to 1-2 CPUs (a smoke test; writes nothing)', false)
+        .option('--no-write', 'print the results without writing bench/results/'),
+  );
+  await main(options);
+}

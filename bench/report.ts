@@ -18,12 +18,16 @@ export interface HostInfo extends RunHostInfo {
   source: string;
 }
 
-/** How this benchmark was started: BENCH_COMMAND when set, else the npm script, else node's argv. */
+/**
+ * How this benchmark was started: BENCH_COMMAND when set, else the npm script with its arguments,
+ * else node's argv.
+ */
 function benchCommand(): string {
   if (process.env.BENCH_COMMAND !== undefined) return process.env.BENCH_COMMAND;
-  const script = process.env.npm_lifecycle_event;
-  if (script?.startsWith('bench')) return `npm run ${script}`;
   const [file, ...args] = process.argv.slice(1);
+  const script = process.env.npm_lifecycle_event;
+  if (script?.startsWith('bench'))
+    return [`npm run ${script}`, ...(args.length > 0 ? ['--', ...args] : [])].join(' ');
   return ['node', relative(process.cwd(), file), ...args].join(' ');
 }
 

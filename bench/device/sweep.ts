@@ -4,19 +4,38 @@
 // (sweep.json, compare.json) after every point, so that a run cut short keeps what it measured;
 // `vrange-lab merge <dir>/sweep.json --out <dir>` then draws the CSV, SVG and terminal chart.
 //
-//   node dist/bench/device/sweep.js <out-dir> [seconds-per-point]
+//   node dist/bench/device/sweep.js <out-dir> [seconds-per-point] [all|compare]
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { InvalidArgumentError } from 'commander';
+import { positiveNumber } from '../../src/cli/options.js';
 import { defaultRunConfig } from '../../src/experiment/defaults.js';
 import { runEbizzy } from '../../src/experiment/runner.js';
 import { pointConfig, SWEEP_FORMAT, type SweepFile, sweepPoints } from '../../src/experiment/sweep.js';
 import type { PurgePolicy, RunConfig, RunResult } from '../../src/experiment/types.js';
+import { benchCommandLine } from '../cli.js';
 
-const out = process.argv[2] ?? 'sweep-results';
-const seconds = Number(process.argv[3] ?? 5);
-/** "all" (default), or "compare" to run only the compare table. */
-const part = process.argv[4] ?? 'all';
+const PARTS = ['all', 'compare'] as const;
+const { args } = benchCommandLine(
+  'sweep',
+  'The thread-count sweep for a many-core host: every policy at 1-16 ebizzy threads, then the compare table at 1, 2 and 4 threads; writes sweep.json and compare.json after every point.',
+  (command) =>
+    command
+      .argument('<out-dir>', 'directory for sweep.json and compare.json')
+      .argument('[seconds]', 'seconds per point', positiveNumber, 5)
+      .argument(
+        '[part]',
+        '"all", or "compare" for the compare table only',
+        (text: string) => {
+          if (!(PARTS as readonly string[]).includes(text))
+            throw new InvalidArgumentError(`expected one of ${PARTS.join(', ')}, got "${text}"`);
+          return text;
+        },
+        'all',
+      ),
+);
+const [out, seconds, part] = args as [string, number, (typeof PARTS)[number]];
 mkdirSync(out, { recursive: true });
 
 const base: RunConfig = { ...defaultRunConfig(), memoryMiB: 64, lgDirtyMult: -1, seed: 1 };
