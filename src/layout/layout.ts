@@ -13,14 +13,13 @@ import { defineStruct, LayoutBuilder, type Region, WORD_BYTES } from './struct.j
 /** Sleeping mutex, futex style: state = 0 | (owner cpu + 1) | MUTEX_WAITERS | LOCK_OWNER_DIED. */
 export const MUTEX = defineStruct('mutex', ['state', 'lastCpu'], { cacheLine: true });
 
-/** Fair ticket spinlock that sleeps after a bounded spin. */
-export const SPINLOCK = defineStruct(
-  'spinlock',
-  ['next', 'serving', 'sleepers', 'owner', 'lastCpu', 'flags'],
-  {
-    cacheLine: true,
-  },
-);
+/**
+ * Fair ticket spinlock that sleeps after a bounded spin: tickets = serving << 16 | next, as x86's
+ * arch_spinlock_t kept head and tail in one word.
+ */
+export const SPINLOCK = defineStruct('spinlock', ['tickets', 'sleepers', 'owner', 'lastCpu', 'flags'], {
+  cacheLine: true,
+});
 
 /** Reader/writer semaphore (mmap_sem), one count word as in Linux, a FIFO queue of waiting CPUs. */
 export const RWSEM = defineStruct(
