@@ -1,4 +1,4 @@
-// Goal: a waiter asleep on a lock is woken by the unlock itself, for every lock kind. Sleeps are cut
+// Goal: a waiter asleep on a lock is woken by the unlock itself, for every lock kind and rwsem mode. Sleeps are cut
 // into slices (options.waitSliceMs) so that owner death and hung tasks are noticed, and a slice
 // running out would also end a sleep whose wake-up was lost, hiding the bug. Here a slice lasts a
 // minute, longer than the test may run: the waiter gets the lock only if the unlock woke it.
@@ -23,18 +23,27 @@ describe('unlock wakes a sleeping waiter', () => {
   });
   afterAll(() => runner.close());
 
-  const cases: [string, number, LockMode, string, number][] = [
-    ['mutex', MUTEX, 'write', 'test_mutex', 20],
-    ['spinlock', SPIN, 'write', 'test_spinlock', 24],
-    ['rwsem (writer waits for a writer)', RWSEM, 'write', 'test_rwsem-W', 28],
+  const cases: [string, number, LockMode, LockMode, string, number][] = [
+    ['mutex', MUTEX, 'write', 'write', 'test_mutex', 20],
+    ['spinlock', SPIN, 'write', 'write', 'test_spinlock', 24],
+    ['rwsem, a writer waiting for a writer', RWSEM, 'write', 'write', 'test_rwsem-W', 28],
+    ['rwsem, a reader waiting for a writer', RWSEM, 'write', 'read', 'test_rwsem-R', 32],
+    ['rwsem, a writer waiting for a reader', RWSEM, 'read', 'write', 'test_rwsem-W', 36],
   ];
-  for (const [name, lock, mode, row, signal] of cases) {
+  for (const [name, lock, holderMode, waiterMode, row, signal] of cases) {
     it(`${name}`, { timeout: SLICE_MS / 3 }, async () => {
       const release = signal + 1;
       const sleepsBefore = readLockStat(runner.lab.dom).find((r) => r.name === row)?.sleeps ?? 0;
-      const holder = runner.run(0, { kind: 'hold', lock, mode, signal, release, after: 'unlock' });
+      const holder = runner.run(0, {
+        kind: 'hold',
+        lock,
+        mode: holderMode,
+        signal,
+        release,
+        after: 'unlock',
+      });
       await runner.waitData(signal, 1);
-      const waiter = runner.run(1, { kind: 'lockOnce', lock, mode });
+      const waiter = runner.run(1, { kind: 'lockOnce', lock, mode: waiterMode });
       // The waiter has announced what it waits for; give it time to reach its sleep.
       const word = runner.lab.locks[lock].word;
       const deadline = Date.now() + 5_000;
