@@ -38,6 +38,11 @@ const SERVING_SHIFT = 16;
 const SERVING_ONE = 1 << SERVING_SHIFT;
 const TICKET_MASK = 0xffff;
 
+/** The ticket word with its `next` ticket taken (advanced within its 16 bits). */
+function withTicketTaken(tickets: number): number {
+  return (tickets & ~TICKET_MASK) | ((tickets + 1) & TICKET_MASK);
+}
+
 export class Spinlock {
   /** serving << 16 | next. */
   readonly ticketsWord: number;
@@ -78,7 +83,8 @@ export class Spinlock {
     if (dom.hook !== null) dom.hook(cpu.id, SchedPoint.acquire, this.word);
     if (cpu.lockdep === true) lockdepAcquire(cpu, this.classId, this.word, false);
     // The guess: the lock is free at the ticket this object last left it at. Taking that ticket
-    // advances `next` (wrapping within its 16 bits).
+    // advances `next` (withTicketTaken() written out: a module function costs the hot path a check
+    // of its binding, docs/hot-paths.md).
     const t = this.freeTicket;
     const free = (t << SERVING_SHIFT) | t;
     const seen = Atomics.compareExchange(
@@ -96,8 +102,7 @@ export class Spinlock {
     const i32 = this.dom.i32;
     let tickets = seen;
     for (;;) {
-      const taken = (tickets & ~TICKET_MASK) | ((tickets + 1) & TICKET_MASK);
-      const now = Atomics.compareExchange(i32, this.ticketsWord, tickets, taken);
+      const now = Atomics.compareExchange(i32, this.ticketsWord, tickets, withTicketTaken(tickets));
       if (now === tickets) break;
       tickets = now;
     }
@@ -111,8 +116,8 @@ export class Spinlock {
     const tickets = Atomics.load(i32, this.ticketsWord);
     const ticket = tickets & TICKET_MASK;
     if (tickets >>> SERVING_SHIFT !== ticket) return false;
-    const taken = (tickets & ~TICKET_MASK) | ((ticket + 1) & TICKET_MASK);
-    if (Atomics.compareExchange(i32, this.ticketsWord, tickets, taken) !== tickets) return false;
+    if (Atomics.compareExchange(i32, this.ticketsWord, tickets, withTicketTaken(tickets)) !== tickets)
+      return false;
     this.enter(cpu, this.info | HELD_INFO_TRYLOCK);
     return true;
   }
