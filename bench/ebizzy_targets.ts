@@ -8,7 +8,7 @@ import { REAL_KERNEL } from '../src/experiment/reference.js';
 import { runEbizzy } from '../src/experiment/runner.js';
 import type { PurgePolicy, RunConfig } from '../src/experiment/types.js';
 import { benchCommandLine } from './cli.js';
-import { hostInfo, hostMarkdown, median, oversubscribed, table, writeResults } from './report.js';
+import { hostInfo, hostMarkdown, median, oversubscribed, saveResults, table } from './report.js';
 
 const { options } = benchCommandLine<{ repetitions: number; seconds: number; write: boolean }>(
   'bench:ebizzy',
@@ -16,8 +16,7 @@ const { options } = benchCommandLine<{ repetitions: number; seconds: number; wri
   (command) =>
     command
       .option('--repetitions <n>', 'interleaved repetitions per policy and thread count', integer(1, 100), 5)
-      .option('--seconds <s>', 'length of each ebizzy run', positiveNumber, 5)
-      .option('--no-write', 'print the results without writing bench/results/'),
+      .option('--seconds <s>', 'length of each ebizzy run', positiveNumber, 5),
 );
 const { repetitions, seconds } = options;
 const policies: PurgePolicy[] = ['dontneed', 'vma', 'vrange', 'madv_free', 'none'];
@@ -91,13 +90,9 @@ const markdown = [
   `Real kernel on this machine (given in issue 5, not measured here): ${REAL_KERNEL.source}; dontneed ${REAL_KERNEL.oneThread.dontneed} and madv_free ${REAL_KERNEL.oneThread.madv_free} records/s at 1 thread, ${REAL_KERNEL.twoThreads.dontneed} and ${REAL_KERNEL.twoThreads.madv_free} at 2.`,
 ].join('\n');
 console.log(markdown);
-if (options.write) {
-  const paths = writeResults(
-    `ebizzy-targets-${host.cores}core`,
-    { host, repetitions, seconds, samples, targets },
-    markdown,
-  );
-  console.error(`written: ${paths.join(', ')}`);
-} else {
-  console.error('--no-write: results not written');
-}
+saveResults(
+  options.write,
+  `ebizzy-targets-${host.cores}core`,
+  { host, repetitions, seconds, samples, targets },
+  markdown,
+);

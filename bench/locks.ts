@@ -11,7 +11,7 @@ import type { LockLabTask } from '../src/workers/lock_lab_worker.js';
 import type { LockMode, ScenarioResult } from '../src/workers/lock_scenarios.js';
 import { createPool } from '../src/workers/pool.js';
 import { benchCommandLine } from './cli.js';
-import { hostInfo, hostMarkdown, median, medianMs, oversubscribed, table, writeResults } from './report.js';
+import { hostInfo, hostMarkdown, median, medianMs, oversubscribed, saveResults, table } from './report.js';
 
 const LOOP = 1000;
 const DEFAULT_PASSES = 7;
@@ -344,16 +344,12 @@ async function main({ passes: passCount, write }: LocksOptions): Promise<void> {
     `## Hand-off latency\n\nAtomics.wait/notify ping-pong between two CPUs: ${handoffUs.toFixed(2)} µs per hand-off.`,
   ].join('\n');
   console.log(markdown);
-  if (!write) {
-    console.error('--no-write: results not written');
-    return;
-  }
-  const paths = writeResults(
+  saveResults(
+    write,
     `locks-${host.cores}core`,
     { host, uncontended: single, uncontendedPasses: passes, perPass, targets, contended: multi, handoffUs },
     markdown,
   );
-  console.error(`written: ${paths.join(', ')}`);
 }
 
 if (isMainThread) {
@@ -361,14 +357,12 @@ if (isMainThread) {
     'bench:locks',
     `Lock benchmarks: uncontended pairs per primitive (lock_stat on and off) beside the raw Atomics floor, contended throughput at 1, 2 and 4 CPUs, wait/notify hand-off latency. Writes bench/results/locks-<cores>core.{md,json}.`,
     (command) =>
-      command
-        .option(
-          '--passes <n>',
-          'uncontended passes, each in a fresh worker isolate',
-          integer(1, 99),
-          DEFAULT_PASSES,
-        )
-        .option('--no-write', 'print the results without writing bench/results/'),
+      command.option(
+        '--passes <n>',
+        'uncontended passes, each in a fresh worker isolate',
+        integer(1, 99),
+        DEFAULT_PASSES,
+      ),
   );
   await main(options);
 } else if (workerData?.uncontendedPass === true) parentPort?.postMessage(await uncontended());

@@ -43,8 +43,8 @@ import {
   hostMarkdown,
   medianMs,
   oversubscribed,
+  saveResults,
   table,
-  writeResults,
 } from './report.js';
 
 /** The compiled job module beside the compiled benchmark (dist), or the source one (tsx, vitest). */
@@ -1197,16 +1197,11 @@ async function main({ quick, write }: MmOptions): Promise<void> {
   const host = hostInfo();
   const { json, markdown } = await runMmBench({ quick }, host);
   console.log(markdown);
-  if (quick || !write) {
-    console.error(
-      quick
-        ? '--quick: results not written (a smoke run is not a measurement)'
-        : '--no-write: results not written',
-    );
+  if (quick) {
+    console.error('--quick: results not written (a smoke run is not a measurement)');
     return;
   }
-  const paths = writeResults(`mm-${host.cores}core`, json, markdown);
-  console.error(`written: ${paths.join(', ')}`);
+  saveResults(write, `mm-${host.cores}core`, json, markdown);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -1214,9 +1209,11 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     'bench:mm',
     "Memory-management benchmarks: page-fault scaling, the machine's memory by region, MADV_DONTNEED and its refault, cost per call against range size, faulting CPUs beside a marking CPU. Writes bench/results/mm-<cores>core.{md,json}.",
     (command) =>
-      command
-        .option('--quick', 'shrink every run and keep to 1-2 CPUs (a smoke test; writes nothing)', false)
-        .option('--no-write', 'print the results without writing bench/results/'),
+      command.option(
+        '--quick',
+        'shrink every run and keep to 1-2 CPUs (a smoke test; writes nothing)',
+        false,
+      ),
   );
   await main(options);
 }

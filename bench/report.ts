@@ -74,15 +74,22 @@ function projectRoot(): string {
   return dir;
 }
 
-/** Writes bench/results/<name>.json and <name>.md; returns their paths. */
-export function writeResults(name: string, json: unknown, markdown: string): string[] {
+/**
+ * Writes bench/results/<name>.json and <name>.md, unless `write` is false (--no-write, see
+ * benchCommandLine()); says which on stderr.
+ */
+export function saveResults(write: boolean, name: string, json: unknown, markdown: string): void {
+  if (!write) {
+    console.error('--no-write: results not written');
+    return;
+  }
   const dir = join(projectRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const jsonPath = join(dir, `${name}.json`);
   const mdPath = join(dir, `${name}.md`);
   writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(mdPath, markdown.endsWith('\n') ? markdown : `${markdown}\n`);
-  return [jsonPath, mdPath];
+  console.error(`written: ${jsonPath}, ${mdPath}`);
 }
 
 export function hostMarkdown(host: HostInfo): string {

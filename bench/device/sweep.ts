@@ -34,6 +34,7 @@ const { args } = benchCommandLine(
         },
         'all',
       ),
+  { writesResults: false },
 );
 const [out, seconds, part] = args as [string, number, (typeof PARTS)[number]];
 mkdirSync(out, { recursive: true });
