@@ -4,7 +4,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { busyCpus } from '../experiment/host.js';
 import { REAL_KERNEL, SEED_RESULTS, seedRatio } from '../experiment/reference.js';
 import {
   contentions,
@@ -29,6 +28,7 @@ import {
   sweepPoints,
 } from '../experiment/sweep.js';
 import { PURGE_POLICIES, type PurgePolicy, type RunConfig, type RunResult } from '../experiment/types.js';
+import { busyCpus } from '../workers/host.js';
 import { addEbizzyOptions, type EbizzyCliOptions, runConfigFrom } from './ebizzy_options.js';
 import { integer, integerList, policy, policyList } from './options.js';
 import { progress } from './progress.js';

@@ -2,7 +2,7 @@
 
 import type { LockStatRow } from '../locks/index.js';
 import type { Vmstat } from '../mm/vmstat.js';
-import { busyCpus } from './host.js';
+import { busyCpus } from '../workers/host.js';
 import type { HostInfo, RunResult } from './types.js';
 
 /** The vmstat counters a run report shows. */

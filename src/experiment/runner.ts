@@ -9,6 +9,7 @@ import { Machine } from '../mm/machine.js';
 import { kswapdStop } from '../mm/vmscan.js';
 import { vmstatDelta } from '../mm/vmstat.js';
 import { CpuPool } from '../workers/cpus.js';
+import { busyCpus, hostInfo } from '../workers/host.js';
 import {
   CONTROL,
   type EbizzyCpuArgs,
@@ -18,7 +19,6 @@ import {
 } from '../workloads/ebizzy.js';
 import type { PressureArgs, PressureResult } from '../workloads/pressure.js';
 import { RunController, type RunSnapshot } from './controller.js';
-import { busyCpus, hostInfo } from './host.js';
 import type { RunConfig, RunResult } from './types.js';
 
 /** Locks whose lock_stat rows a result keeps. */
