@@ -3,6 +3,7 @@
 
 import type { PurgePolicy } from '../alloc/purge.js';
 import type { LockStatRow } from '../locks/index.js';
+import type { VrangeVariant } from '../mm/config.js';
 import type { Vmstat } from '../mm/vmstat.js';
 import type { HostInfo } from '../workers/host.js';
 import type { EbizzyOptions } from '../workloads/ebizzy_options.js';
@@ -25,6 +26,8 @@ export interface RunConfig {
   /** jemalloc's lg_dirty_mult (3: purge when dirty > active/8); -1: purge on every free. */
   lgDirtyMult: number;
   seed: number;
+  /** The vrange syscall's rules: the lab's or RFC v7's (docs/design.md, "Deviations from RFC v7"). */
+  vrangeVariant: VrangeVariant;
 }
 
 export interface RunResult {
