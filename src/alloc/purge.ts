@@ -11,7 +11,7 @@ import type { Thread } from '../mm/thread.js';
 import { MADV_DONTNEED, MADV_FREE, VRANGE_FULL, VRANGE_NOVOLATILE, VRANGE_VOLATILE } from '../mm/uapi.js';
 import { PG_LAZY, PG_VOLATILE, PG_ZERO } from './chunk.js';
 
-/** How the allocator gives freed memory back (docs/design.md, "Purge policies"). */
+/** How the allocator gives freed memory back (docs/design.md, section 5). */
 export type PurgePolicy = 'dontneed' | 'vma' | 'vrange' | 'madv_free' | 'none';
 export const PURGE_POLICIES: readonly PurgePolicy[] = ['dontneed', 'vma', 'vrange', 'madv_free', 'none'];
 

@@ -8,7 +8,7 @@ import type { Vmstat } from '../mm/vmstat.js';
 import type { HostInfo } from '../workers/host.js';
 import type { EbizzyOptions } from '../workloads/ebizzy_options.js';
 
-// Declared on the floor that uses them first (docs/design.md, "Layers"); the experiment speaks them.
+// Declared on the lowest floor that uses them (docs/design.md, section 2); the experiment speaks them.
 export { PURGE_POLICIES, type PurgePolicy } from '../alloc/purge.js';
 export type { HostInfo } from '../workers/host.js';
 export type { EbizzyOptions } from '../workloads/ebizzy_options.js';
