@@ -111,6 +111,7 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
     maxProcesses: config.processes + 2,
     vaMiB: 1024,
     watermarks: experimentWatermarks(config),
+    arch: config.arch ?? 'wasm',
   });
   const kswapdCpu = machineCpus;
   const pressureCpu = config.cpus;

@@ -1,6 +1,7 @@
 // The experiment's data: what one ebizzy run is configured with and what it reports. Every module
 // of the experiment (runner, CLI, sweep, charts, merge) speaks these types.
 
+import type { ArchKind } from '../arch/arch.js';
 import type { LockStatRow } from '../locks/index.js';
 import type { Vmstat } from '../mm/vmstat.js';
 
@@ -49,6 +50,8 @@ export interface RunConfig {
   /** jemalloc's lg_dirty_mult (3: purge when dirty > active/8); -1: purge on every free. */
   lgDirtyMult: number;
   seed: number;
+  /** The machine's byte primitives (MachineConfig.arch); 'wasm' when absent. */
+  arch?: ArchKind;
 }
 
 export interface HostInfo {

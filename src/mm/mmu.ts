@@ -6,7 +6,10 @@
 //     compareExchange, as hardware does,
 //  4. on a non-present or write-protected PTE leave user mode and enter the fault handler.
 // A frame number obtained here stays valid until this CPU next acknowledges a flush (at a later
-// boundary, or on leaving user mode), so the bytes are copied with no lock held.
+// boundary, or on leaving user mode), so the bytes are copied with no lock held. Bytes inside the
+// machine move through the byte primitives (src/arch: memcpy, memset), one call per run within a
+// page; bytes to or from a JS array (read, write) are TypedArray copies, as the JS side of the copy
+// lies outside the machine's memory.
 
 import { PAGE, PAGE_SIZE, TLB_ENTRY } from '../layout/layout.js';
 import { SchedPoint } from '../locks/index.js';
@@ -36,7 +39,7 @@ export function inUser<T>(cpu: Cpu, mm: number, body: () => T): T {
 }
 
 /** The access boundary: flush requests are served here, and a scheduler may switch CPUs. */
-function boundary(cpu: Cpu, vpn: number): void {
+export function boundary(cpu: Cpu, vpn: number): void {
   checkFlush(cpu);
   const hook = cpu.k.dom.hook;
   if (hook !== null) hook(cpu.id, SchedPoint.access, vpn);
@@ -126,7 +129,29 @@ function checkGeneration(cpu: Cpu, mm: number, vpn: number, frame: number, gen: 
   }
 }
 
-function checkSpan(cpu: Cpu, address: number, length: number): void {
+/**
+ * One page's run of an access, in user mode: serves the boundary, translates the page of `address`,
+ * and hands `use` the physical address of `address` (a byte offset in the frames region); in debug
+ * mode it then checks that the frame was not freed while `use` ran. Returns what `use` returns.
+ */
+export function withUserPage<T>(
+  cpu: Cpu,
+  mm: number,
+  address: number,
+  write: boolean,
+  use: (phys: number) => T,
+): T {
+  const vpn = Math.floor(address / PAGE_SIZE);
+  boundary(cpu, vpn);
+  const frame = translate(cpu, mm, vpn, write, address);
+  if (!cpu.k.config.debug) return use(frame * PAGE_SIZE + (address - vpn * PAGE_SIZE));
+  const gen = frameGen(cpu, frame);
+  const result = use(frame * PAGE_SIZE + (address - vpn * PAGE_SIZE));
+  checkStillMapped(cpu, mm, vpn, frame, gen);
+  return result;
+}
+
+export function checkSpan(cpu: Cpu, address: number, length: number): void {
   if (!Number.isSafeInteger(address) || !Number.isSafeInteger(length) || length < 0) {
     throw new RangeError(`bad user access: address ${address}, length ${length}`);
   }
@@ -185,29 +210,18 @@ export function userWrite(cpu: Cpu, mm: number, address: number, bytes: Uint8Arr
   );
 }
 
-/** A page of one byte value, copied from: TypedArray.fill on a shared buffer is ~10x slower in V8. */
-let patternPage = new Uint8Array(PAGE_SIZE);
-let patternValue = 0;
-
-/** memset. */
+/** memset (the low byte of value). */
 export function userFill(cpu: Cpu, mm: number, address: number, length: number, value: number): void {
-  const frames = cpu.k.frames;
+  const arch = cpu.k.arch;
   const byte = value & 0xff;
-  if (byte !== patternValue) {
-    patternPage = new Uint8Array(PAGE_SIZE).fill(byte);
-    patternValue = byte;
-  }
-  const pattern = patternPage;
-  forEachPage(cpu, mm, address, length, true, (base, _done, n) =>
-    frames.set(n === PAGE_SIZE ? pattern : pattern.subarray(0, n), base),
-  );
+  forEachPage(cpu, mm, address, length, true, (base, _done, n) => arch.memset(base, byte, n));
 }
 
 /** memcpy within one address space (the ranges must not overlap). */
 export function userCopy(cpu: Cpu, mm: number, dst: number, src: number, length: number): void {
   checkSpan(cpu, dst, length);
   checkSpan(cpu, src, length);
-  const frames = cpu.k.frames;
+  const arch = cpu.k.arch;
   const debug = cpu.k.config.debug;
   inUser(cpu, mm, () => {
     for (let done = 0; done < length; ) {
@@ -231,8 +245,7 @@ export function userCopy(cpu: Cpu, mm: number, dst: number, src: number, length:
       } while (epoch !== cpu.userEntries);
       const dstGen = debug ? frameGen(cpu, dstFrame) : 0;
       const srcGen = debug ? frameGen(cpu, srcFrame) : 0;
-      const srcBase = srcFrame * PAGE_SIZE + srcOffset;
-      frames.copyWithin(dstFrame * PAGE_SIZE + dstOffset, srcBase, srcBase + n);
+      arch.memcpy(dstFrame * PAGE_SIZE + dstOffset, srcFrame * PAGE_SIZE + srcOffset, n);
       if (debug) {
         checkStillMapped(cpu, mm, dstVpn, dstFrame, dstGen);
         checkStillMapped(cpu, mm, srcVpn, srcFrame, srcGen);
