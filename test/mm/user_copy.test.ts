@@ -1,6 +1,7 @@
 // Goal: user copies, fills and ebizzy's record search through the MMU (one call into the byte
-// primitives per page run) give the bytes and answers of a plain reference model, across page
-// boundaries and at any alignment, with either arch, and both arches leave identical memory.
+// primitives per page run, or per physically contiguous run outside debug mode) give the bytes and
+// answers of a plain reference model, across page boundaries and at any alignment, with either arch,
+// in debug mode and out of it, and both arches leave identical memory.
 
 import { describe, expect, it } from 'vitest';
 import type { ArchKind } from '../../src/arch/index.js';
@@ -10,8 +11,8 @@ import { smallMachine } from './helpers.js';
 const PAGE = 4096;
 const SPAN = 12 * PAGE;
 
-function mappedProcess(arch: ArchKind): { t: Thread; base: number } {
-  const t = smallMachine({ arch }).createProcess().mainThread();
+function mappedProcess(arch: ArchKind, debug = true): { t: Thread; base: number } {
+  const t = smallMachine({ arch, debug }).createProcess().mainThread();
   const base = t.mmap(SPAN);
   expect(base).toBeGreaterThan(0);
   return { t, base };
@@ -28,9 +29,14 @@ function records(count: number): Uint8Array {
   return bytes;
 }
 
-describe.each<ArchKind>(['wasm', 'js'])('arch %s', (arch) => {
+describe.each<[ArchKind, boolean]>([
+  ['wasm', false],
+  ['wasm', true],
+  ['js', false],
+  ['js', true],
+])('arch %s, debug %s', (arch, debug) => {
   it('copies and fills runs that cross pages at odd offsets, as a plain array would', () => {
-    const { t, base } = mappedProcess(arch);
+    const { t, base } = mappedProcess(arch, debug);
     const model = new Uint8Array(SPAN);
     for (let i = 0; i < SPAN; i++) model[i] = (i * 31) & 0xff;
     t.write(base, model);
@@ -55,7 +61,7 @@ describe.each<ArchKind>(['wasm', 'js'])('arch %s', (arch) => {
   });
 
   it('finds every key by binary and linear search, at any alignment and across pages', () => {
-    const { t, base } = mappedProcess(arch);
+    const { t, base } = mappedProcess(arch, debug);
     const count = 1500; // 12000 bytes: three pages and a bit
     for (const offset of [0, 4, 3, 6, PAGE - 5]) {
       t.write(base + offset, records(count));
@@ -72,7 +78,7 @@ describe.each<ArchKind>(['wasm', 'js'])('arch %s', (arch) => {
   });
 
   it('a search or a copy that runs off the mapping raises SIGSEGV at the first unmapped byte', () => {
-    const { t, base } = mappedProcess(arch);
+    const { t, base } = mappedProcess(arch, debug);
     t.write(base + SPAN - 16, records(2));
     expect(t.findRecord(base + SPAN - 16, 2, 3)).toBe(1);
     const linear = (() => {
@@ -85,6 +91,27 @@ describe.each<ArchKind>(['wasm', 'js'])('arch %s', (arch) => {
     expect(linear).toBeInstanceOf(SigSegv);
     expect((linear as SigSegv).address).toBe(base + SPAN);
     expect(() => t.copy(base, base + SPAN - 8, 16)).toThrow(SigSegv);
+  });
+
+  it('a copy stopped by SIGSEGV has copied every page before the faulting one', () => {
+    const { t, base } = mappedProcess(arch, debug);
+    const src = base + 6 * PAGE;
+    t.fill(src, 6 * PAGE, 0x77);
+    t.fill(base, 6 * PAGE, 0);
+    // A hole in the middle of the source: pages 0-2 copy, page 3 faults.
+    expect(t.munmap(src + 3 * PAGE, PAGE)).toBe(0);
+    const e = (() => {
+      try {
+        t.copy(base, src, 6 * PAGE);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(e).toBeInstanceOf(SigSegv);
+    expect((e as SigSegv).address).toBe(src + 3 * PAGE);
+    const copied = t.read(base, 6 * PAGE);
+    expect(copied.subarray(0, 3 * PAGE).every((b) => b === 0x77)).toBe(true);
+    expect(copied.subarray(3 * PAGE).every((b) => b === 0)).toBe(true);
   });
 });
 
