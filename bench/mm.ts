@@ -3,7 +3,8 @@
 //  2. the machine's memory: the SharedArrayBuffer by region, metadata against simulated RAM;
 //  3. MADV_DONTNEED and the refault it costs, per call and per page, beside a plain-JS floor;
 //  4. cost per call against range size for vrange, mvolatile, MADV_DONTNEED and MADV_FREE;
-//  5. faulting CPUs of one process beside a CPU marking and unmarking a range (vrange vs vma).
+//  5. faulting CPUs of one process beside a CPU marking and unmarking a range (vrange vs vma);
+//  6. the byte primitives (src/arch) against their floor (bench/mm/arch.ts).
 // Single-CPU micro-benchmarks run on the main thread under tinybench; multi-CPU runs are timed
 // loops on worker CPUs (src/workloads/bench_jobs.ts), in interleaved rounds. The run records how
 // busy the host was with other work. --quick shrinks every run and keeps to 1-2 CPUs (a smoke test).
@@ -37,6 +38,7 @@ import {
   touchPages,
 } from '../src/workloads/bench_jobs.js';
 import { benchCommandLine } from './cli.js';
+import { archMarkdown, runArchBench } from './mm/arch.js';
 import {
   type HostInfo,
   hostInfo,
@@ -560,7 +562,7 @@ interface DontneedRow {
 interface DontneedReport {
   rows: DontneedRow[];
   floorNsPerPage: number;
-  /** Uint8Array.set(zero page) of 4 KiB on a SharedArrayBuffer: how the fault path zeroes a frame. */
+  /** Uint8Array.set(zero page) of 4 KiB on a SharedArrayBuffer: how arch js zeroes a frame. */
   sharedSetNsPerPage: number;
   /** Uint8Array.fill(0) of 4 KiB on a SharedArrayBuffer: what that avoids. */
   sharedFillNsPerPage: number;
@@ -598,7 +600,7 @@ async function dontneedCost(sizes: Sizes): Promise<DontneedReport> {
       dst.set(src.subarray(off, off + PAGE_SIZE), off);
     }
   });
-  // Zeroing 4 KiB of shared memory as the frames are: the fault path copies a zero page (set);
+  // Zeroing 4 KiB of shared memory as the frames are: arch js copies a zero page (set);
   // fill is what it avoids (V8's fill takes a slow path on a SharedArrayBuffer).
   const shared = new Uint8Array(new SharedArrayBuffer(span * PAGE_SIZE));
   const zeroPage = new Uint8Array(PAGE_SIZE);
@@ -690,7 +692,7 @@ function dontneedMarkdown(d: DontneedReport): string {
     ),
     '',
     `- floor (same run): plain JS 4 KiB zero-fill + 4 KiB copy on a Uint8Array: ${d.floorNsPerPage.toFixed(0)} ns per page.`,
-    `- same run, on a SharedArrayBuffer-backed Uint8Array as the frames are: set() of a 4 KiB zero page (how the fault path zeroes a frame) ${d.sharedSetNsPerPage.toFixed(0)} ns per page; fill(0) of 4 KiB ${d.sharedFillNsPerPage.toFixed(0)} ns (V8's slow path for shared memory, which the fault path avoids).`,
+    `- same run, on a SharedArrayBuffer-backed Uint8Array as the frames are: set() of a 4 KiB zero page (how the fault path zeroes a frame with arch js; the default, arch wasm, uses clear_page: section 6) ${d.sharedSetNsPerPage.toFixed(0)} ns per page; fill(0) of 4 KiB ${d.sharedFillNsPerPage.toFixed(0)} ns (V8's slow path for shared memory, which arch js avoids).`,
     `- real kernel, measured on this machine (given, not measured by this benchmark): DONTNEED ${cLo}–${cHi} µs per call + ${pLo}–${pHi} ns per page; refault (fault + allocate + zero) ${rLo}–${rHi} µs per page.`,
     `- target: simulated refault per page within 2x of the real kernel's (<= ${fmt(d.refaultTargetNsPerPage)} ns against its upper figure; <= ${fmt(2 * rLo * 1000)} ns against its lower): ${
       d.refaultTargetMet ? 'met' : 'NOT met'
@@ -1136,6 +1138,8 @@ export async function runMmBench(
   const dontneed = await dontneedCost(sizes);
   meter.start('4. range sweep');
   const sweep = await rangeSweep(sizes);
+  meter.start('6. byte primitives');
+  const arch = runArchBench(options);
   meter.start('1. page_fault1');
   const rig = workerRig(sizes);
   let faults: FaultRow[];
@@ -1171,6 +1175,8 @@ export async function runMmBench(
     sweepMarkdown(sweep, sizes),
     '',
     contentionMarkdown(contended, sizes, host),
+    '',
+    archMarkdown(arch),
   ].join('\n');
   const json = {
     host,
@@ -1183,6 +1189,7 @@ export async function runMmBench(
     dontneed,
     rangeSweep: sweep,
     contention: contended,
+    arch,
     runSeconds,
   };
   return { json, markdown };

@@ -4,8 +4,8 @@
 import { type Arch, checkByte, checkPage, checkRecords, checkRun } from './arch.js';
 import { ARCH_WASM_BASE64 } from './arch_wasm.js';
 
-/** The module's exports (arch.wat). Addresses are absolute offsets in the memory. */
-interface ArchExports {
+/** The module's exports (arch.wat). Addresses are absolute offsets in the memory; nothing is checked. */
+export interface ArchExports {
   copy_page(dst: number, src: number): void;
   clear_page(dst: number): void;
   memcpy(dst: number, src: number, n: number): void;
@@ -23,6 +23,14 @@ function archModule(): WebAssembly.Module {
   return compiled;
 }
 
+/**
+ * The module instantiated over `memory`, unchecked: for WasmArch, and for benchmarks that measure the
+ * bare memory.copy/memory.fill floor.
+ */
+export function instantiateArch(memory: WebAssembly.Memory): ArchExports {
+  return new WebAssembly.Instance(archModule(), { env: { memory } }).exports as unknown as ArchExports;
+}
+
 export class WasmArch implements Arch {
   readonly kind = 'wasm';
   private readonly x: ArchExports;
@@ -35,8 +43,7 @@ export class WasmArch implements Arch {
   ) {
     if (framesOffset + framesBytes > memory.buffer.byteLength)
       throw new Error(`arch: frames [${framesOffset}, +${framesBytes}) past the memory's end`);
-    const instance = new WebAssembly.Instance(archModule(), { env: { memory } });
-    this.x = instance.exports as unknown as ArchExports;
+    this.x = instantiateArch(memory);
   }
 
   copyPage(dst: number, src: number): void {
