@@ -1,7 +1,10 @@
 // The ebizzy targets of issue 5, measured as medians of interleaved repetitions (npm run bench:ebizzy):
 // records/s per policy at 1 and 2 threads (ebizzy defaults, purge on every free, no pressure), the
 // ratios to dontneed, and the simulated dontneed against the real kernel measured on this machine.
+// Issue 13's target too: `none` with the byte primitives in WebAssembly (arch wasm, the default)
+// against the TypedArray implementation (arch js), interleaved in the same rounds.
 
+import type { ArchKind } from '../src/arch/index.js';
 import { integer, positiveNumber } from '../src/cli/options.js';
 import { defaultRunConfig } from '../src/experiment/defaults.js';
 import { REAL_KERNEL } from '../src/experiment/reference.js';
@@ -12,7 +15,7 @@ import { hostInfo, hostMarkdown, median, oversubscribed, saveResults, table } fr
 
 const { options } = benchCommandLine<{ repetitions: number; seconds: number; write: boolean }>(
   'bench:ebizzy',
-  "Issue 5's ebizzy targets: records/s of every purge policy at 1 and 2 threads in interleaved repetitions, the ratios to dontneed and the real kernel's. Writes bench/results/ebizzy-targets-<cores>core.{md,json}.",
+  "Issue 5's ebizzy targets: records/s of every purge policy at 1 and 2 threads in interleaved repetitions, the ratios to dontneed and the real kernel's; and issue 13's: none with the WebAssembly byte primitives against the TypedArray ones (arch js) in the same rounds. Writes bench/results/ebizzy-targets-<cores>core.{md,json}.",
   (command) =>
     command
       .option('--repetitions <n>', 'interleaved repetitions per policy and thread count', integer(1, 100), 5)
@@ -20,23 +23,31 @@ const { options } = benchCommandLine<{ repetitions: number; seconds: number; wri
 );
 const { repetitions, seconds } = options;
 const policies: PurgePolicy[] = ['dontneed', 'vma', 'vrange', 'madv_free', 'none'];
+/** Every policy with the default arch, and `none` once more with arch js (issue 13's "before"). */
+const variants: { policy: PurgePolicy; arch: ArchKind; key: string }[] = [
+  ...policies.map((policy) => ({ policy, arch: 'wasm' as const, key: policy })),
+  { policy: 'none', arch: 'js', key: 'none (arch js)' },
+];
+/** ebizzy's `none` loop natively on this host, as issue 13 gives it (not measured here). */
+const NATIVE_NONE_ONE_THREAD = 151_000;
 
 const host = hostInfo();
 const base: RunConfig = { ...defaultRunConfig(), memoryMiB: 64, lgDirtyMult: -1, seed: 1 };
 const samples: Record<string, number[]> = {};
 for (const threads of [1, 2]) {
   for (let rep = 0; rep < repetitions; rep++) {
-    // Interleaved: every policy once per round, so that drift on the host hits them alike.
-    for (const policy of policies) {
+    // Interleaved: every variant once per round, so that drift on the host hits them alike.
+    for (const { policy, arch, key: name } of variants) {
       const config: RunConfig = {
         ...base,
         policy,
+        arch,
         cpus: threads,
         seed: rep + 1,
         ebizzy: { ...base.ebizzy, threads, seconds },
       };
       const result = await runEbizzy(config);
-      const key = `${policy}/${threads}`;
+      const key = `${name}/${threads}`;
       samples[key] ??= [];
       samples[key].push(result.recordsPerSecond);
       console.error(`${key} rep ${rep + 1}: ${Math.round(result.recordsPerSecond)}`);
@@ -44,17 +55,30 @@ for (const threads of [1, 2]) {
   }
 }
 
-const med = (policy: PurgePolicy, threads: number) => median(samples[`${policy}/${threads}`]);
+const med = (key: string, threads: number) => median(samples[`${key}/${threads}`]);
 const rows = [1, 2].flatMap((threads) =>
-  policies.map((policy) => [
+  variants.map(({ key }) => [
     threads,
-    policy,
-    Math.round(med(policy, threads)).toLocaleString('en-US'),
-    `${Math.round(Math.min(...samples[`${policy}/${threads}`]))}–${Math.round(Math.max(...samples[`${policy}/${threads}`]))}`,
-    `x${(med(policy, threads) / med('dontneed', threads)).toFixed(2)}`,
+    key,
+    Math.round(med(key, threads)).toLocaleString('en-US'),
+    `${Math.round(Math.min(...samples[`${key}/${threads}`]))}–${Math.round(Math.max(...samples[`${key}/${threads}`]))}`,
+    `x${(med(key, threads) / med('dontneed', threads)).toFixed(2)}`,
     oversubscribed(threads, host) ? 'oversubscribed' : '',
   ]),
 );
+const archRatio = (threads: number) => med('none', threads) / med('none (arch js)', threads);
+const archTargets = [
+  ...[1, 2].map((threads) => [
+    `none at ${threads} thread${threads > 1 ? 's' : ''}: arch wasm >= 3x arch js (same run)`,
+    `x${archRatio(threads).toFixed(2)} (${Math.round(med('none', threads)).toLocaleString('en-US')} against ${Math.round(med('none (arch js)', threads)).toLocaleString('en-US')})`,
+    archRatio(threads) >= 3 ? 'met' : 'NOT met',
+  ]),
+  [
+    `none at 1 thread >= half the native loop's ${NATIVE_NONE_ONE_THREAD.toLocaleString('en-US')} records/s (given in issue 13)`,
+    Math.round(med('none', 1)).toLocaleString('en-US'),
+    med('none', 1) >= NATIVE_NONE_ONE_THREAD / 2 ? 'met' : 'NOT met',
+  ],
+];
 const ratio1 = (p: PurgePolicy) => med(p, 1) / med('dontneed', 1);
 const realRatio = REAL_KERNEL.oneThread.madv_free / REAL_KERNEL.oneThread.dontneed;
 const within = (r: number) => Math.abs(r - realRatio) / realRatio <= 0.25;
@@ -80,6 +104,7 @@ const markdown = [
   '',
   hostMarkdown(host),
   `- ${repetitions} interleaved repetitions of ${seconds} s per policy and thread count; ebizzy defaults (10 chunks of 512 KiB), allocator purging on every free, 64 MiB machine, no pressure, one simulated CPU per thread`,
+  "- byte primitives: arch wasm (the default) for every policy; 'none (arch js)' is the TypedArray implementation of before, in the same rounds",
   '',
   table(['threads', 'policy', 'median records/s', 'range', 'vs dontneed', 'note'], rows),
   '',
@@ -87,12 +112,16 @@ const markdown = [
   '',
   table(['target', 'measured', ''], targets),
   '',
+  '## Targets (issue 13)',
+  '',
+  table(['target', 'measured', ''], archTargets),
+  '',
   `Real kernel on this machine (given in issue 5, not measured here): ${REAL_KERNEL.source}; dontneed ${REAL_KERNEL.oneThread.dontneed} and madv_free ${REAL_KERNEL.oneThread.madv_free} records/s at 1 thread, ${REAL_KERNEL.twoThreads.dontneed} and ${REAL_KERNEL.twoThreads.madv_free} at 2.`,
 ].join('\n');
 console.log(markdown);
 saveResults(
   options.write,
   `ebizzy-targets-${host.cores}core`,
-  { host, repetitions, seconds, samples, targets },
+  { host, repetitions, seconds, samples, targets, archTargets },
   markdown,
 );

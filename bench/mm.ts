@@ -3,7 +3,8 @@
 //  2. the machine's memory: the SharedArrayBuffer by region, metadata against simulated RAM;
 //  3. MADV_DONTNEED and the refault it costs, per call and per page, beside a plain-JS floor;
 //  4. cost per call against range size for vrange, mvolatile, MADV_DONTNEED and MADV_FREE;
-//  5. faulting CPUs of one process beside a CPU marking and unmarking a range (vrange vs vma).
+//  5. faulting CPUs of one process beside a CPU marking and unmarking a range (vrange vs vma);
+//  6. the byte primitives (src/arch) against their floor.
 // Each lives in bench/mm/ and is registered in MM_SECTIONS below. Single-CPU micro-benchmarks run
 // on the main thread under tinybench; multi-CPU runs are timed loops on worker CPUs
 // (src/workloads/bench_jobs.ts), in interleaved rounds. The run records how busy the host was with
@@ -13,6 +14,7 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { REAL_KERNEL } from '../src/experiment/reference.js';
 import { benchCommandLine } from './cli.js';
+import { archSection } from './mm/arch.js';
 import { FULL, type MmContext, type MmSection, QUICK, type WorkerRig, workerRig } from './mm/common.js';
 import { contentionSection } from './mm/contention.js';
 import { dontneedSection } from './mm/dontneed.js';
@@ -33,6 +35,7 @@ const MM_SECTIONS: readonly MmSection[] = [
   rangeSweepSection,
   pageFaultSection,
   contentionSection,
+  archSection,
 ];
 
 export interface MmBenchOptions {

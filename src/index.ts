@@ -1,5 +1,6 @@
 // vrange-lab: the public API.
 
+export { type ArchKind, ArchRangeError } from './arch/index.js';
 export type { MachineConfig, MachineConfigInput, Mutations } from './mm/config.js';
 export type { Cpu } from './mm/cpu.js';
 export type { MachineHandle } from './mm/kernel.js';

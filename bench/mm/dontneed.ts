@@ -19,7 +19,7 @@ interface DontneedRow {
 interface DontneedReport {
   rows: DontneedRow[];
   floorNsPerPage: number;
-  /** Uint8Array.set(zero page) of 4 KiB on a SharedArrayBuffer: how the fault path zeroes a frame. */
+  /** Uint8Array.set(zero page) of 4 KiB on a SharedArrayBuffer: how arch js zeroes a frame. */
   sharedSetNsPerPage: number;
   /** Uint8Array.fill(0) of 4 KiB on a SharedArrayBuffer: what that avoids. */
   sharedFillNsPerPage: number;
@@ -42,7 +42,7 @@ async function dontneedCost(sizes: Sizes): Promise<DontneedReport> {
       dst.set(src.subarray(off, off + PAGE_SIZE), off);
     }
   });
-  // Zeroing 4 KiB of shared memory as the frames are: the fault path copies a zero page (set);
+  // Zeroing 4 KiB of shared memory as the frames are: arch js copies a zero page (set);
   // fill is what it avoids (V8's fill takes a slow path on a SharedArrayBuffer).
   const shared = new Uint8Array(new SharedArrayBuffer(span * PAGE_SIZE));
   const zeroPage = new Uint8Array(PAGE_SIZE);
@@ -134,7 +134,7 @@ function dontneedMarkdown(d: DontneedReport): string {
     ),
     '',
     `- floor (same run): plain JS 4 KiB zero-fill + 4 KiB copy on a Uint8Array: ${d.floorNsPerPage.toFixed(0)} ns per page.`,
-    `- same run, on a SharedArrayBuffer-backed Uint8Array as the frames are: set() of a 4 KiB zero page (how the fault path zeroes a frame) ${d.sharedSetNsPerPage.toFixed(0)} ns per page; fill(0) of 4 KiB ${d.sharedFillNsPerPage.toFixed(0)} ns (V8's slow path for shared memory, which the fault path avoids).`,
+    `- same run, on a SharedArrayBuffer-backed Uint8Array as the frames are: set() of a 4 KiB zero page (how the fault path zeroes a frame with arch js; the default, arch wasm, uses clear_page: section 6) ${d.sharedSetNsPerPage.toFixed(0)} ns per page; fill(0) of 4 KiB ${d.sharedFillNsPerPage.toFixed(0)} ns (V8's slow path for shared memory, which arch js avoids).`,
     `- real kernel, measured on this machine (given, not measured by this benchmark): DONTNEED ${cLo}–${cHi} µs per call + ${pLo}–${pHi} ns per page; refault (fault + allocate + zero) ${rLo}–${rHi} µs per page.`,
     `- target: simulated refault per page within 2x of the real kernel's (<= ${fmt(d.refaultTargetNsPerPage)} ns against its upper figure; <= ${fmt(2 * rLo * 1000)} ns against its lower): ${
       d.refaultTargetMet ? 'met' : 'NOT met'

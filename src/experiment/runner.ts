@@ -112,6 +112,7 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
     vaMiB: 1024,
     watermarks: experimentWatermarks(config),
     vrangeVariant: config.vrangeVariant,
+    arch: config.arch ?? 'wasm',
   });
   const kswapdCpu = machineCpus;
   const pressureCpu = config.cpus;

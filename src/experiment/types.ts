@@ -2,6 +2,7 @@
 // of the experiment (runner, CLI, sweep, charts, merge) speaks these types.
 
 import type { PurgePolicy } from '../alloc/purge.js';
+import type { ArchKind } from '../arch/arch.js';
 import type { LockStatRow } from '../locks/index.js';
 import type { VrangeVariant } from '../mm/config.js';
 import type { Vmstat } from '../mm/vmstat.js';
@@ -28,6 +29,8 @@ export interface RunConfig {
   seed: number;
   /** The vrange syscall's rules: the lab's or RFC v7's (docs/design.md, "Deviations from RFC v7"). */
   vrangeVariant: VrangeVariant;
+  /** The machine's byte primitives (MachineConfig.arch); 'wasm' when absent. */
+  arch?: ArchKind;
 }
 
 export interface RunResult {

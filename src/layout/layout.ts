@@ -222,6 +222,14 @@ export const VRANGE_NODE = defineStruct('vrange_node', [
 // ---------------------------------------------------------------------------------------------
 // The machine.
 
+/**
+ * The machine's memory is one shared WebAssembly.Memory (its buffer is the SharedArrayBuffer), sized
+ * in 64 KiB WebAssembly pages; a 32-bit memory holds at most 65536 of them, 4 GiB.
+ */
+export const WASM_PAGE_BYTES = 64 * 1024;
+export const MAX_WASM_PAGES = 65536;
+export const MAX_MACHINE_BYTES = MAX_WASM_PAGES * WASM_PAGE_BYTES;
+
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** PTEs covered by one split page-table lock (one 4 KiB page-table page of 8-byte PTEs). */
@@ -307,6 +315,7 @@ export interface MachineGeometry {
 }
 
 export interface MachineLayout extends LockDomainRegions, SchedRegions {
+  /** The machine memory's size: the regions' end rounded up to whole WebAssembly pages. */
   byteLength: number;
   control: Region;
   zone: Region;
@@ -378,8 +387,8 @@ export function planMachine(g: MachineGeometry): MachineLayout {
     pages: b.records('pages', PAGE, g.frames, { cacheLine: false }),
     frames: b.region('frames', g.frames * PAGE_SIZE, { align: PAGE_SIZE }),
   };
-  const { byteLength } = b.finish();
-  return { ...layout, byteLength };
+  const regionsEnd = b.finish().byteLength;
+  return { ...layout, byteLength: Math.ceil(regionsEnd / WASM_PAGE_BYTES) * WASM_PAGE_BYTES };
 }
 
 // ---------------------------------------------------------------------------------------------

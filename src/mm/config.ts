@@ -1,5 +1,6 @@
 // Machine configuration: every limit of the simulated machine, fixed when it is created.
 
+import { ARCH_KINDS, type ArchKind } from '../arch/arch.js';
 import { DEFAULT_LOCK_OPTIONS, type LockOptions } from '../locks/index.js';
 
 export interface MachineConfig {
@@ -28,6 +29,11 @@ export interface MachineConfig {
   vrangeVariant: VrangeVariant;
   /** Debug mode: lockdep, frame-generation checks on every access. */
   debug: boolean;
+  /**
+   * Who does the bulk byte work (copies, zero-fill, ebizzy's search): 'wasm', the WebAssembly
+   * primitives of src/arch (the default), or 'js', TypedArray operations (the slower model of before).
+   */
+  arch: ArchKind;
   locks: LockOptions;
   lockdepTextBytes: number;
   /**
@@ -64,7 +70,10 @@ export type MachineConfigInput = Partial<Omit<MachineConfig, 'locks' | 'watermar
   watermarks?: Partial<MachineConfig['watermarks']>;
 };
 
-/** Typed arrays over the buffer index at most 4 GiB of it. */
+/**
+ * Simulated RAM; the whole machine (RAM, page tables, struct page...) must also fit the 4 GiB a
+ * shared 32-bit WebAssembly memory holds (MAX_MACHINE_BYTES, checked when the machine is created).
+ */
 export const MAX_MEMORY_MIB = 3 * 1024;
 export const MAX_VA_MIB = 16 * 1024;
 export const MAX_CPUS = 256;
@@ -102,11 +111,14 @@ export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
     pcpHigh: input.pcpHigh ?? 186,
     watermarks,
     debug: input.debug ?? false,
+    arch: input.arch ?? 'wasm',
     locks: { ...DEFAULT_LOCK_OPTIONS, lockdep: input.debug ?? false, ...input.locks },
     // lockdep (debug mode) keeps call sites here; without it only a few reports ever need room.
     lockdepTextBytes: input.lockdepTextBytes ?? (input.debug ? 256 * 1024 : 16 * 1024),
     mutations: { ...NO_MUTATIONS, ...input.mutations },
   };
+  if (!ARCH_KINDS.includes(config.arch))
+    throw new RangeError(`machine config: arch must be ${ARCH_KINDS.join(' or ')}, got ${config.arch}`);
   positiveInt('cpus', config.cpus, MAX_CPUS);
   if (!VRANGE_VARIANTS.includes(config.vrangeVariant)) {
     throw new RangeError(`machine config: vrangeVariant must be one of ${VRANGE_VARIANTS.join(', ')}`);

@@ -1,15 +1,18 @@
-// The kernel's view of the machine: one SharedArrayBuffer holding physical memory and every kernel
-// structure, and the views any thread (main or worker) rebuilds from it to act as its CPUs.
+// The kernel's view of the machine: one shared WebAssembly.Memory whose buffer (a SharedArrayBuffer)
+// holds physical memory and every kernel structure, and the views any thread (main or worker)
+// rebuilds from it to act as its CPUs, with its own instance of the byte primitives (src/arch) over it.
 //
-// Kernel.create(config) allocates and initialises the buffer, once; Kernel.attach(handle) gives a
-// worker the same views over the same buffer. Nothing shared is allocated afterwards. Every other
+// Kernel.create(config) allocates and initialises the memory, once; Kernel.attach(handle) gives a
+// worker the same views over the same memory. Nothing shared is allocated afterwards. Every other
 // kernel module takes a Kernel and asks it for the word index of what it needs.
 
+import { type Arch, createArch } from '../arch/index.js';
 import {
   CPU_PRIVATE,
   CPU_SHOOTDOWN,
   doubleIndex,
   LRU,
+  MAX_MACHINE_BYTES,
   type MachineGeometry,
   type MachineLayout,
   MM,
@@ -25,6 +28,7 @@ import {
   TLB_ENTRY,
   VMA,
   VRANGE_NODE,
+  WASM_PAGE_BYTES,
   wordIndex,
   ZONE,
 } from '../layout/layout.js';
@@ -48,14 +52,20 @@ export const MM_EXITING = 2;
 /** Value of a CPU's activeMm / tlbMm when it runs no user code / holds no translations. */
 export const NO_MM = -1;
 
-/** What a worker needs to attach to a machine: the buffer and the resolved config. */
+/**
+ * What a worker needs to attach to a machine: the memory (a shared WebAssembly.Memory posts to a
+ * worker as the same memory, so the worker can instantiate the byte primitives over it) and the
+ * resolved config.
+ */
 export interface MachineHandle {
-  buffer: SharedArrayBuffer;
+  memory: WebAssembly.Memory;
   config: MachineConfig;
 }
 
 export class Kernel {
   readonly config: MachineConfig;
+  readonly memory: WebAssembly.Memory;
+  /** The memory's buffer: the design's single SharedArrayBuffer. */
   readonly buffer: SharedArrayBuffer;
   readonly layout: MachineLayout;
   readonly geometry: MachineGeometry;
@@ -65,6 +75,8 @@ export class Kernel {
   readonly frames: Uint8Array;
   /** Physical memory as 32-bit words (aligned loads and stores). */
   readonly frameWords: Int32Array;
+  /** The byte primitives on physical memory (config.arch: WebAssembly or TypedArray). */
+  readonly arch: Arch;
   readonly dom: LockDomain;
   readonly classes: LockClassTable;
 
@@ -105,13 +117,17 @@ export class Kernel {
   private constructor(handle: MachineHandle) {
     const config = handle.config;
     this.config = config;
-    this.buffer = handle.buffer;
+    this.memory = handle.memory;
+    const buffer: ArrayBuffer | SharedArrayBuffer = handle.memory.buffer;
+    if (!(buffer instanceof SharedArrayBuffer)) throw new Error('machine: its memory must be shared');
+    this.buffer = buffer;
     this.classes = new LockClassTable(KERNEL_LOCK_CLASSES);
     this.geometry = machineGeometry(config);
     this.layout = planMachine(this.geometry);
+    // Both are whole WebAssembly pages: the layout rounds its size up to them.
     if (this.buffer.byteLength !== this.layout.byteLength) {
       throw new Error(
-        `machine: buffer is ${this.buffer.byteLength} bytes, its config needs ${this.layout.byteLength}`,
+        `machine: memory is ${this.buffer.byteLength} bytes, its config needs ${this.layout.byteLength}`,
       );
     }
     const L = this.layout;
@@ -119,6 +135,7 @@ export class Kernel {
     this.f64 = new Float64Array(this.buffer, 0, this.buffer.byteLength / 8);
     this.frames = new Uint8Array(this.buffer, L.frames.byteOffset, L.frames.byteLength);
     this.frameWords = new Int32Array(this.buffer, L.frames.byteOffset, L.frames.byteLength / 4);
+    this.arch = createArch(config.arch, this.memory, this.frames);
     this.dom = new LockDomain(this.buffer, L, this.classes, config.locks, this.geometry.cpuSlots);
 
     this.control = wordIndex(L.control);
@@ -181,8 +198,19 @@ export class Kernel {
 
   static create(input: MachineConfigInput = {}): Kernel {
     const config = resolveConfig(input);
-    const { byteLength } = planMachine(machineGeometry(config));
-    const k = new Kernel({ buffer: new SharedArrayBuffer(byteLength), config });
+    const { byteLength, frames } = planMachine(machineGeometry(config));
+    if (byteLength > MAX_MACHINE_BYTES) {
+      const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+      throw new RangeError(
+        `machine config: the machine needs ${mib(byteLength)} (${mib(frames.byteLength)} of RAM, ` +
+          `${mib(byteLength - frames.byteLength)} of page tables and other kernel data for ` +
+          `${config.maxProcesses} processes of ${config.vaMiB} MiB VA), more than the ` +
+          `${mib(MAX_MACHINE_BYTES)} a shared WebAssembly memory holds: lower memoryMiB, maxProcesses or vaMiB`,
+      );
+    }
+    const pages = byteLength / WASM_PAGE_BYTES;
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const k = new Kernel({ memory, config });
     initKernel(k);
     return k;
   }
@@ -192,7 +220,7 @@ export class Kernel {
   }
 
   get handle(): MachineHandle {
-    return { buffer: this.buffer, config: this.config };
+    return { memory: this.memory, config: this.config };
   }
 
   // ----- words of the shared structures -----------------------------------------------------------

@@ -6,7 +6,7 @@
 //   const addr = t.mmap(1 << 20);
 //   t.write(addr, new Uint8Array([1, 2, 3]));
 //
-// A Machine object belongs to one JS thread; workers attach their own to the same buffer with
+// A Machine object belongs to one JS thread; workers attach their own to the same memory with
 // Machine.attach(machine.handle) and run threads on the CPUs they are given.
 
 import { type LockStatRow, lockdepReports, readLockStat } from '../locks/index.js';
@@ -34,7 +34,7 @@ export class Machine {
     return new Machine(Kernel.attach(handle));
   }
 
-  /** Buffer and config: post it to a worker, which calls Machine.attach(handle). */
+  /** Memory and config: post it to a worker, which calls Machine.attach(handle). */
   get handle(): MachineHandle {
     return this.kernel.handle;
   }

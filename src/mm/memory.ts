@@ -1,8 +1,9 @@
 // Page faults and unmapping (mm/memory.c): handleMmFault() serves a non-present or write-protected
 // PTE; zapPageRange() clears the PTEs of a range and frees their frames after a TLB shootdown.
 
-import { PAGE, PAGE_SIZE } from '../layout/layout.js';
+import { PAGE } from '../layout/layout.js';
 import type { Cpu } from './cpu.js';
+import { clearPage } from './highmem.js';
 import { allocPage, freePage, PG_ANON } from './page_alloc.js';
 import { walkPtes } from './pagewalk.js';
 import { mkPte, PTE_DIRTY, PTE_NONE, PTE_PRESENT, PTE_PURGED, PTE_WRITE, pteFrame } from './pgtable.js';
@@ -11,8 +12,6 @@ import { VM_READ, VM_VOLATILE, VM_WRITE, vmaContaining, vmaFlags } from './vma.j
 import { directReclaim, unmapFrame } from './vmscan.js';
 import { VM } from './vmstat.js';
 import { vrangeFaultIsVolatile } from './vrange.js';
-
-const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 
 /**
  * handle_mm_fault: makes vpn of mm accessible for a read or a write, or throws the signal the access
@@ -87,8 +86,7 @@ function doAnonymousPage(
     cpu.count(VM.oom_kill);
     throw new OutOfMemoryError(address, cpu.id, 'no free frame and nothing reclaimable (no swap)');
   }
-  // clear_page: a copy from a zero page (TypedArray.fill on a shared buffer is ~10x slower in V8).
-  k.frames.set(ZERO_PAGE, k.frameOffset(frame));
+  clearPage(k, frame);
   cpu.count(VM.pgzero);
   const ptl = k.ptl(mm, vpn);
   ptl.lock(cpu.lock);

@@ -6,7 +6,10 @@
 //     compareExchange, as hardware does,
 //  4. on a non-present or write-protected PTE leave user mode and enter the fault handler.
 // A frame number obtained here stays valid until this CPU next acknowledges a flush (at a later
-// boundary, or on leaving user mode), so the bytes are copied with no lock held.
+// boundary, or on leaving user mode), so the bytes are copied with no lock held. Bytes inside the
+// machine move through the byte primitives (src/arch: memcpy, memset), one call per run within a
+// page; bytes to or from a JS array (read, write) are TypedArray copies, as the JS side of the copy
+// lies outside the machine's memory.
 
 import { PAGE, PAGE_SIZE, TLB_ENTRY } from '../layout/layout.js';
 import { SchedPoint } from '../locks/index.js';
@@ -36,7 +39,7 @@ export function inUser<T>(cpu: Cpu, mm: number, body: () => T): T {
 }
 
 /** The access boundary: flush requests are served here, and a scheduler may switch CPUs. */
-function boundary(cpu: Cpu, vpn: number): void {
+export function boundary(cpu: Cpu, vpn: number): void {
   checkFlush(cpu);
   const hook = cpu.k.dom.hook;
   if (hook !== null) hook(cpu.id, SchedPoint.access, vpn);
@@ -65,27 +68,13 @@ function translateSlow(
   address: number,
   entry: number,
 ): number {
-  const k = cpu.k;
-  const i32 = cpu.i32;
-  if (vpn < 0 || vpn >= k.geometry.vaPages) {
+  if (vpn < 0 || vpn >= cpu.k.geometry.vaPages) {
     cpu.count(VM.sigsegv);
     throw new SigSegv(address, 'maperr');
   }
-  const word = k.pteWord(mm, vpn);
   for (;;) {
-    let pte = Atomics.load(i32, word);
-    if ((pte & (PTE_PRESENT | PTE_PROTNONE)) === PTE_PRESENT && (!write || (pte & PTE_WRITE) !== 0)) {
-      if (write && (pte & PTE_DIRTY) === 0) {
-        // The hardware's locked set of the dirty bit: fails if reclaim changed the PTE meanwhile.
-        if (Atomics.compareExchange(i32, word, pte, pte | PTE_DIRTY) !== pte) continue;
-        pte |= PTE_DIRTY;
-      }
-      const frame = pte >>> PTE_FRAME_SHIFT;
-      i32[entry + TLB_ENTRY.vpn] = vpn;
-      i32[entry + TLB_ENTRY.pte] = pte;
-      i32[entry + TLB_ENTRY.gen] = frameGen(cpu, frame);
-      return frame;
-    }
+    const frame = walk(cpu, mm, vpn, write, entry);
+    if (frame >= 0) return frame;
     // A fault: the handler may sleep on locks, so leave user mode while it runs.
     exitUser(cpu);
     try {
@@ -94,6 +83,42 @@ function translateSlow(
       enterUser(cpu, mm);
     }
   }
+}
+
+/** The page walk of a TLB miss (vpn in range): fills the TLB entry, or returns -1 for a fault. */
+function walk(cpu: Cpu, mm: number, vpn: number, write: boolean, entry: number): number {
+  const i32 = cpu.i32;
+  const word = cpu.k.pteWord(mm, vpn);
+  for (;;) {
+    let pte = Atomics.load(i32, word);
+    if ((pte & (PTE_PRESENT | PTE_PROTNONE)) !== PTE_PRESENT || (write && (pte & PTE_WRITE) === 0)) return -1;
+    if (write && (pte & PTE_DIRTY) === 0) {
+      // The hardware's locked set of the dirty bit: fails if reclaim changed the PTE meanwhile.
+      if (Atomics.compareExchange(i32, word, pte, pte | PTE_DIRTY) !== pte) continue;
+      pte |= PTE_DIRTY;
+    }
+    const frame = pte >>> PTE_FRAME_SHIFT;
+    i32[entry + TLB_ENTRY.vpn] = vpn;
+    i32[entry + TLB_ENTRY.pte] = pte;
+    i32[entry + TLB_ENTRY.gen] = frameGen(cpu, frame);
+    return frame;
+  }
+}
+
+/**
+ * translate() without the fault: the frame from the TLB or a page walk, or -1 where the access
+ * would fault (or vpn is outside the address space). Never leaves user mode, so it acknowledges no
+ * flush: frames translated before it stay valid. In user mode, outside debug mode.
+ */
+function translateNoFault(cpu: Cpu, mm: number, vpn: number, write: boolean): number {
+  const i32 = cpu.i32;
+  const entry = cpu.tlbFirst + (vpn & cpu.tlbMask) * TLB_ENTRY.STRIDE;
+  if (i32[entry + TLB_ENTRY.vpn] === vpn) {
+    const pte = i32[entry + TLB_ENTRY.pte];
+    if (!write || (pte & WRITE_OK) === WRITE_OK) return pte >>> PTE_FRAME_SHIFT;
+  }
+  if (vpn < 0 || vpn >= cpu.k.geometry.vaPages) return -1;
+  return walk(cpu, mm, vpn, write, entry);
 }
 
 /**
@@ -126,7 +151,29 @@ function checkGeneration(cpu: Cpu, mm: number, vpn: number, frame: number, gen: 
   }
 }
 
-function checkSpan(cpu: Cpu, address: number, length: number): void {
+/**
+ * One page's run of an access, in user mode: serves the boundary, translates the page of `address`,
+ * and hands `use` the physical address of `address` (a byte offset in the frames region); in debug
+ * mode it then checks that the frame was not freed while `use` ran. Returns what `use` returns.
+ */
+export function withUserPage<T>(
+  cpu: Cpu,
+  mm: number,
+  address: number,
+  write: boolean,
+  use: (phys: number) => T,
+): T {
+  const vpn = Math.floor(address / PAGE_SIZE);
+  boundary(cpu, vpn);
+  const frame = translate(cpu, mm, vpn, write, address);
+  if (!cpu.k.config.debug) return use(frame * PAGE_SIZE + (address - vpn * PAGE_SIZE));
+  const gen = frameGen(cpu, frame);
+  const result = use(frame * PAGE_SIZE + (address - vpn * PAGE_SIZE));
+  checkStillMapped(cpu, mm, vpn, frame, gen);
+  return result;
+}
+
+export function checkSpan(cpu: Cpu, address: number, length: number): void {
   if (!Number.isSafeInteger(address) || !Number.isSafeInteger(length) || length < 0) {
     throw new RangeError(`bad user access: address ${address}, length ${length}`);
   }
@@ -185,61 +232,121 @@ export function userWrite(cpu: Cpu, mm: number, address: number, bytes: Uint8Arr
   );
 }
 
-/** A page of one byte value, copied from: TypedArray.fill on a shared buffer is ~10x slower in V8. */
-let patternPage = new Uint8Array(PAGE_SIZE);
-let patternValue = 0;
-
-/** memset. */
+/** memset (the low byte of value). */
 export function userFill(cpu: Cpu, mm: number, address: number, length: number, value: number): void {
-  const frames = cpu.k.frames;
+  const arch = cpu.k.arch;
   const byte = value & 0xff;
-  if (byte !== patternValue) {
-    patternPage = new Uint8Array(PAGE_SIZE).fill(byte);
-    patternValue = byte;
-  }
-  const pattern = patternPage;
-  forEachPage(cpu, mm, address, length, true, (base, _done, n) =>
-    frames.set(n === PAGE_SIZE ? pattern : pattern.subarray(0, n), base),
-  );
+  forEachPage(cpu, mm, address, length, true, (base, _done, n) => arch.memset(base, byte, n));
 }
 
 /** memcpy within one address space (the ranges must not overlap). */
 export function userCopy(cpu: Cpu, mm: number, dst: number, src: number, length: number): void {
   checkSpan(cpu, dst, length);
   checkSpan(cpu, src, length);
-  const frames = cpu.k.frames;
-  const debug = cpu.k.config.debug;
   inUser(cpu, mm, () => {
-    for (let done = 0; done < length; ) {
-      const to = dst + done;
-      const from = src + done;
-      const dstVpn = Math.floor(to / PAGE_SIZE);
-      const srcVpn = Math.floor(from / PAGE_SIZE);
-      const dstOffset = to - dstVpn * PAGE_SIZE;
-      const srcOffset = from - srcVpn * PAGE_SIZE;
-      const n = Math.min(PAGE_SIZE - dstOffset, PAGE_SIZE - srcOffset, length - done);
-      boundary(cpu, dstVpn);
-      // A fault while translating one side leaves user mode, which acknowledges flushes: translate
-      // both again until neither faulted, so that both frames are current.
+    if (cpu.k.config.debug) copyPages(cpu, mm, dst, src, length);
+    else copyRuns(cpu, mm, dst, src, length);
+  });
+}
+
+/** Debug mode's copy: one primitive call per page run, the frame generations checked around each. */
+function copyPages(cpu: Cpu, mm: number, dst: number, src: number, length: number): void {
+  const arch = cpu.k.arch;
+  for (let done = 0; done < length; ) {
+    const to = dst + done;
+    const from = src + done;
+    const dstVpn = Math.floor(to / PAGE_SIZE);
+    const srcVpn = Math.floor(from / PAGE_SIZE);
+    const dstOffset = to - dstVpn * PAGE_SIZE;
+    const srcOffset = from - srcVpn * PAGE_SIZE;
+    const n = Math.min(PAGE_SIZE - dstOffset, PAGE_SIZE - srcOffset, length - done);
+    boundary(cpu, dstVpn);
+    // A fault while translating one side leaves user mode, which acknowledges flushes: translate
+    // both again until neither faulted, so that both frames are current.
+    let epoch: number;
+    let dstFrame: number;
+    let srcFrame: number;
+    do {
+      epoch = cpu.userEntries;
+      dstFrame = translate(cpu, mm, dstVpn, true, to);
+      srcFrame = translate(cpu, mm, srcVpn, false, from);
+    } while (epoch !== cpu.userEntries);
+    const dstGen = frameGen(cpu, dstFrame);
+    const srcGen = frameGen(cpu, srcFrame);
+    arch.memcpy(dstFrame * PAGE_SIZE + dstOffset, srcFrame * PAGE_SIZE + srcOffset, n);
+    checkStillMapped(cpu, mm, dstVpn, dstFrame, dstGen);
+    checkStillMapped(cpu, mm, srcVpn, srcFrame, srcGen);
+    done += n;
+  }
+}
+
+/**
+ * The copy outside debug mode. Every page still gets its boundary and its translation, but pages
+ * that are physically contiguous on both sides (in either direction) are copied in one primitive
+ * call, as the hardware copies them in one stream. A translated frame stays valid until this CPU acknowledges a flush, so
+ * the pending run is copied before anything that could: serving a flush request, a fault (which
+ * leaves user mode), a scheduler's switch point. A signal thus finds every page before the faulting
+ * one copied, as memcpy would leave them.
+ */
+function copyRuns(cpu: Cpu, mm: number, dst: number, src: number, length: number): void {
+  const arch = cpu.k.arch;
+  const i32 = cpu.i32;
+  let runDst = 0;
+  let runSrc = 0;
+  let runBytes = 0;
+  for (let done = 0; done < length; ) {
+    const to = dst + done;
+    const from = src + done;
+    const dstVpn = Math.floor(to / PAGE_SIZE);
+    const srcVpn = Math.floor(from / PAGE_SIZE);
+    const dstOffset = to - dstVpn * PAGE_SIZE;
+    const srcOffset = from - srcVpn * PAGE_SIZE;
+    const n = Math.min(PAGE_SIZE - dstOffset, PAGE_SIZE - srcOffset, length - done);
+    // The boundary, with the pending run copied before a flush is served. A request raised after
+    // this load waits for the next boundary, as one raised just after a boundary always does.
+    if (Atomics.load(i32, cpu.flushReqWord) !== cpu.flushAck) {
+      if (runBytes > 0) arch.memcpy(runDst, runSrc, runBytes);
+      runBytes = 0;
+      checkFlush(cpu);
+    }
+    const hook = cpu.k.dom.hook;
+    if (hook !== null) {
+      if (runBytes > 0) arch.memcpy(runDst, runSrc, runBytes);
+      runBytes = 0;
+      hook(cpu.id, SchedPoint.access, dstVpn);
+    }
+    let dstFrame = translateNoFault(cpu, mm, dstVpn, true);
+    let srcFrame = dstFrame < 0 ? -1 : translateNoFault(cpu, mm, srcVpn, false);
+    if (srcFrame < 0) {
+      // A fault ahead: copy what is pending, then translate as copyPages does.
+      if (runBytes > 0) arch.memcpy(runDst, runSrc, runBytes);
+      runBytes = 0;
       let epoch: number;
-      let dstFrame: number;
-      let srcFrame: number;
       do {
         epoch = cpu.userEntries;
         dstFrame = translate(cpu, mm, dstVpn, true, to);
         srcFrame = translate(cpu, mm, srcVpn, false, from);
       } while (epoch !== cpu.userEntries);
-      const dstGen = debug ? frameGen(cpu, dstFrame) : 0;
-      const srcGen = debug ? frameGen(cpu, srcFrame) : 0;
-      const srcBase = srcFrame * PAGE_SIZE + srcOffset;
-      frames.copyWithin(dstFrame * PAGE_SIZE + dstOffset, srcBase, srcBase + n);
-      if (debug) {
-        checkStillMapped(cpu, mm, dstVpn, dstFrame, dstGen);
-        checkStillMapped(cpu, mm, srcVpn, srcFrame, srcGen);
-      }
-      done += n;
     }
-  });
+    const dstPhys = dstFrame * PAGE_SIZE + dstOffset;
+    const srcPhys = srcFrame * PAGE_SIZE + srcOffset;
+    if (runBytes > 0 && dstPhys === runDst + runBytes && srcPhys === runSrc + runBytes) {
+      runBytes += n;
+    } else if (runBytes > 0 && dstPhys + n === runDst && srcPhys + n === runSrc) {
+      // The page below the run on both sides (the per-CPU page lists hand out frames downwards);
+      // the ranges do not overlap, so the order the bytes move in does not matter.
+      runDst = dstPhys;
+      runSrc = srcPhys;
+      runBytes += n;
+    } else {
+      if (runBytes > 0) arch.memcpy(runDst, runSrc, runBytes);
+      runDst = dstPhys;
+      runSrc = srcPhys;
+      runBytes = n;
+    }
+    done += n;
+  }
+  if (runBytes > 0) arch.memcpy(runDst, runSrc, runBytes);
 }
 
 /** A 32-bit little-endian load (any alignment). */

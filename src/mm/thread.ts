@@ -12,6 +12,7 @@ import { sysMprotect } from './mprotect.js';
 import { sysMnovolatile, sysMvolatile } from './mvolatile.js';
 import { enterUser, exitUser } from './tlb.js';
 import { PROT_READ, PROT_WRITE } from './uapi.js';
+import { userFindRecord } from './user_search.js';
 import { sysVrange } from './vrange.js';
 
 export interface MmapOptions {
@@ -89,6 +90,14 @@ export class Thread {
   /** memcpy within the process. */
   copy(dst: number, src: number, length: number): void {
     userCopy(this.cpu, this.mm, dst, src, length);
+  }
+
+  /**
+   * ebizzy's search: the index of one of `count` 8-byte records at addr (sorted by key, the low 32
+   * bits, for the binary search) whose key is `key`, or -1; `linear` scans them in order instead.
+   */
+  findRecord(addr: number, count: number, key: number, linear = false): number {
+    return userFindRecord(this.cpu, this.mm, addr, count, key, linear);
   }
 
   load32(addr: number): number {

@@ -1,5 +1,5 @@
 // Worker side of a simulated CPU: one task runs one job (a function of some module) on one CPU of
-// a machine attached from the task's buffer. The job's module is named by URL so that tests can run
+// a machine attached from the task's memory. The job's module is named by URL so that tests can run
 // their own scenarios; the CLI's workloads live in src/workloads.
 
 import { createRequire } from 'node:module';

@@ -157,9 +157,8 @@ class EbizzyThread {
       }
       const records = size / RECORD_BYTES;
       const key = random.next(records);
-      const found = options.linearSearch
-        ? linearSearch(t, copy, records, key)
-        : binarySearch(t, copy, records, key);
+      // bsearch (or -z's linear scan) of the copy, one call into the byte primitives per page.
+      const found = t.findRecord(copy, records, key, options.linearSearch);
       // As ebizzy: a key that is not found means memory corruption, and the run stops.
       if (found < 0)
         throw new Error(`ebizzy: couldn't find key ${key} in a copy of chunk ${chunk} (memory corruption)`);
@@ -168,28 +167,6 @@ class EbizzyThread {
     else this.arena.free(copy);
     this.records++;
   }
-}
-
-function binarySearch(t: Thread, base: number, records: number, key: number): number {
-  return t.inUser(() => {
-    let lo = 0;
-    let hi = records - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const value = t.load32(base + mid * RECORD_BYTES);
-      if (value === key) return mid;
-      if (value < key) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  });
-}
-
-function linearSearch(t: Thread, base: number, records: number, key: number): number {
-  return t.inUser(() => {
-    for (let r = 0; r < records; r++) if (t.load32(base + r * RECORD_BYTES) === key) return r;
-    return -1;
-  });
 }
 
 /** Waits (bounded) until control[word] >= value. */

@@ -315,3 +315,67 @@ export function lazyfreeRounds(
   }
   return { rounds, zeroPages, bad: null };
 }
+
+/**
+ * Copies `pages` pages from srcAddr to the region with t.copy until told to stop (control word 1),
+ * then reports the copies done. The source holds `pattern` throughout.
+ */
+export function copyLoop(
+  machine: Machine,
+  cpu: number,
+  a: Region & { srcAddr: number; control: Int32Array; cpus: number },
+): number {
+  const t = machine.process(a.pid).thread(cpu);
+  barrier(a.control, 0, a.cpus);
+  let copies = 0;
+  while (Atomics.load(a.control, 1) === 0) {
+    t.copy(a.addr, a.srcAddr, a.pages * PAGE);
+    copies++;
+  }
+  return copies;
+}
+
+export interface DropAndReuseArgs {
+  pidA: number;
+  addrA: number;
+  pidB: number;
+  addrB: number;
+  pages: number;
+  durationMs: number;
+  control: Int32Array;
+  cpus: number;
+}
+
+/**
+ * For durationMs: drops process A's region with MADV_DONTNEED, then at once refills process B's
+ * region on the same CPU (whose faults take the frames A just freed from this CPU's page list) with
+ * 0x22, and checks B reads back only 0x22; then drops B's region too. Stops the other CPUs (control
+ * word 1) at the end. Returns the rounds and the first wrong byte B saw, if any.
+ */
+export function dropAndReuse(
+  machine: Machine,
+  cpu: number,
+  a: DropAndReuseArgs,
+): { rounds: number; bad: string | null } {
+  const ta = machine.process(a.pidA).thread(cpu);
+  const tb = machine.process(a.pidB).thread(cpu);
+  const bytes = a.pages * PAGE;
+  barrier(a.control, 0, a.cpus);
+  const deadline = performance.now() + a.durationMs;
+  let rounds = 0;
+  let bad: string | null = null;
+  try {
+    while (performance.now() < deadline && bad === null) {
+      if (ta.madvise(a.addrA, bytes, MADV_DONTNEED) !== 0) throw new Error('madvise A failed');
+      tb.fill(a.addrB, bytes, 0x22);
+      const seen = tb.read(a.addrB, bytes);
+      const at = seen.findIndex((byte) => byte !== 0x22);
+      if (at >= 0) bad = `B's byte ${at} is 0x${seen[at].toString(16)} in round ${rounds}`;
+      if (tb.madvise(a.addrB, bytes, MADV_DONTNEED) !== 0) throw new Error('madvise B failed');
+      rounds++;
+    }
+  } finally {
+    Atomics.store(a.control, 1, 1);
+  }
+  return { rounds, bad };
+}
