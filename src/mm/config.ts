@@ -20,6 +20,12 @@ export interface MachineConfig {
   pcpHigh: number;
   /** Free-page watermarks (pages); derived from memory size like Linux's min_free_kbytes when absent. */
   watermarks: { min: number; low: number; high: number };
+  /**
+   * fork and volatile ranges: false (RFC v7) gives the child no volatile ranges, and pages the parent
+   * had purged read as zeros in the child; true (the later versions) gives the child a copy of the
+   * parent's ranges, purged flags and purged markers included.
+   */
+  forkInheritsVranges: boolean;
   /** Debug mode: lockdep, frame-generation checks on every access. */
   debug: boolean;
   locks: LockOptions;
@@ -40,6 +46,8 @@ export interface Mutations {
   novolatileWithoutLock: boolean;
   /** Install a faulted page without re-checking that the PTE did not change meanwhile. */
   faultWithoutRecheck: boolean;
+  /** Purge a COW-shared page without checking that every other mapping of it is volatile. */
+  purgeIgnoresOtherMappings: boolean;
 }
 
 export const NO_MUTATIONS: Mutations = {
@@ -47,6 +55,7 @@ export const NO_MUTATIONS: Mutations = {
   skipPurgeRevalidation: false,
   novolatileWithoutLock: false,
   faultWithoutRecheck: false,
+  purgeIgnoresOtherMappings: false,
 };
 
 export type MachineConfigInput = Partial<Omit<MachineConfig, 'locks' | 'watermarks' | 'mutations'>> & {
@@ -91,6 +100,7 @@ export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
     pcpBatch: input.pcpBatch ?? 31,
     pcpHigh: input.pcpHigh ?? 186,
     watermarks,
+    forkInheritsVranges: input.forkInheritsVranges ?? false,
     debug: input.debug ?? false,
     locks: { ...DEFAULT_LOCK_OPTIONS, lockdep: input.debug ?? false, ...input.locks },
     // lockdep (debug mode) keeps call sites here; without it only a few reports ever need room.

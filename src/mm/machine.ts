@@ -124,7 +124,7 @@ export class Process {
   }
 
   thread(cpu: number): Thread {
-    return new Thread(this.machine.cpu(cpu), this.mm, this.pid);
+    return new Thread(this.machine.cpu(cpu), this.mm, this.pid, this);
   }
 
   /** exit: unmaps everything and frees the process slot, running on CPU `cpu`. */

@@ -5,6 +5,8 @@
 // user mode across many accesses (a syscall inside still leaves it, as a real one enters the kernel).
 
 import type { Cpu } from './cpu.js';
+import { sysFork } from './fork.js';
+import type { Process } from './machine.js';
 import { sysMadvise } from './madvise.js';
 import { sysMmap, sysMunmap } from './mmap.js';
 import { inUser, userCopy, userFill, userLoad32, userRead, userStore32, userWrite } from './mmu.js';
@@ -27,6 +29,8 @@ export class Thread {
     /** The process's mm slot. */
     readonly mm: number,
     readonly pid: number,
+    /** The process it belongs to (fork returns a Process of the same machine). */
+    readonly process?: Process,
   ) {}
 
   get cpuId(): number {
@@ -60,6 +64,17 @@ export class Thread {
 
   madvise(addr: number, length: number, advice: number): number {
     return this.syscall(() => sysMadvise(this.cpu, this.mm, addr, length, advice));
+  }
+
+  /**
+   * fork(): the child process, whose memory is a copy-on-write copy of this one's (src/mm/fork.ts),
+   * or -EAGAIN when the process table is full. The child runs nothing until given a thread.
+   */
+  fork(): Process | number {
+    const pid = this.syscall(() => sysFork(this.cpu, this.mm));
+    if (pid < 0) return pid;
+    if (this.process === undefined) throw new Error(`thread of pid ${this.pid}: fork needs its Process`);
+    return this.process.machine.process(pid);
   }
 
   vrange(addr: number, length: number, mode: number, behavior = 0): number {
