@@ -233,17 +233,16 @@ export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** PTEs covered by one split page-table lock (one 4 KiB page-table page of 8-byte PTEs). */
 export const PTES_PER_PTL = 512;
 
-/** struct page: one per physical frame (36 bytes). */
+/** struct page: one per physical frame (32 bytes). */
 export const PAGE = defineStruct('page', [
   'flags', // PG_* (mm/page_alloc.ts)
-  'mm', // the mm that faulted it in (MADV_FREE: the one mm mapping it), else -1
+  'anonVma', // the anon_vma (mm/rmap.ts) whose mms may map it (page->mapping), else -1
   'vpn', // virtual page number it is mapped at (every mapping of a COW-shared page uses the same)
   'next', // free list / per-CPU list / LRU link (frame numbers)
   'prev', // LRU back link
   'gen', // bumped on every free: TLB entries remember it, debug mode checks it on every access
   'mapcount', // PTEs mapping it (page_mapcount); changed with atomics under the mapping PTE's PTL
   'refcount', // one per mapping plus transient pins (page_count); the frame is freed at 0
-  'anonVma', // the anon_vma (mm/rmap.ts) whose mms may map it, else -1
 ]);
 
 /**

@@ -331,7 +331,6 @@ function initKernel(k: Kernel): void {
   // Every frame on the zone's free list, lowest first.
   for (let frame = 0; frame < g.frames; frame++) {
     i32[m.pageWord(frame, PAGE.flags)] = PG_FREE;
-    i32[m.pageWord(frame, PAGE.mm)] = -1;
     i32[m.pageWord(frame, PAGE.anonVma)] = NIL;
     i32[m.pageWord(frame, PAGE.next)] = frame + 1 < g.frames ? frame + 1 : NIL;
     i32[m.pageWord(frame, PAGE.prev)] = NIL;

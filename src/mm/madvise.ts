@@ -82,11 +82,7 @@ function madviseFree(cpu: Cpu, mm: number, start: number, end: number): void {
         }
         // Atomic: the MMU may be setting DIRTY right now; a write after this must set it again.
         Atomics.and(i32, word, ~PTE_DIRTY);
-        if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) === 0) {
-          // Reclaim finds the one PTE mapping it through page.mm and page.vpn.
-          i32[k.pageWord(frame, PAGE.mm)] = mm;
-          batch[n++] = frame;
-        }
+        if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) === 0) batch[n++] = frame;
       }
       return true;
     },

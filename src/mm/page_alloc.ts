@@ -158,7 +158,6 @@ function retire(k: Kernel, frame: number): void {
     throw new Error(
       `frame ${frame} freed with mapcount ${i32[k.pageWord(frame, PAGE.mapcount)]}, refcount ${i32[k.pageWord(frame, PAGE.refcount)]}`,
     );
-  i32[k.pageWord(frame, PAGE.mm)] = -1;
   i32[k.pageWord(frame, PAGE.anonVma)] = NIL;
   i32[k.pageWord(frame, PAGE.vpn)] = -1;
   i32[k.pageWord(frame, PAGE.prev)] = NIL;

@@ -53,7 +53,7 @@ export function anonVmaFork(cpu: Cpu, child: number, parent: number): number {
   lock.lock(cpu.lock);
   i32[k.mmWord(child, MM.anonVmaNext)] = i32[k.anonVmaWord(av, ANON_VMA.head)];
   i32[k.anonVmaWord(av, ANON_VMA.head)] = child;
-  i32[k.anonVmaWord(av, ANON_VMA.members)]++;
+  Atomics.add(i32, k.anonVmaWord(av, ANON_VMA.members), 1);
   i32[k.mmWord(child, MM.anonVma)] = av;
   lock.unlock(cpu.lock);
   return av;
@@ -77,10 +77,10 @@ export function anonVmaUnlink(cpu: Cpu, mm: number): void {
   i32[link] = i32[k.mmWord(mm, MM.anonVmaNext)];
   i32[k.mmWord(mm, MM.anonVmaNext)] = NIL;
   i32[k.mmWord(mm, MM.anonVma)] = NIL;
-  const left = i32[k.anonVmaWord(av, ANON_VMA.members)] - 1;
+  // Under the lock, as fork's increment. The last member frees the record: members 0 is what
+  // anonVmaNew claims, which needs no lock (nobody else can reach a record without members).
+  Atomics.sub(i32, k.anonVmaWord(av, ANON_VMA.members), 1);
   lock.unlock(cpu.lock);
-  // The last member frees the record (members 0 is what anonVmaNew claims), after the unlock.
-  Atomics.store(i32, k.anonVmaWord(av, ANON_VMA.members), left);
 }
 
 /** The members of an anon_vma. Caller holds its lock, or the machine is quiescent. */
@@ -119,7 +119,6 @@ export function rmapWalk(k: Kernel, av: number, vpn: number, frame: number, out:
 /** page_add_new_anon_rmap: a fresh frame gets its first mapping, at vpn of mm. Caller holds the PTL. */
 export function pageAddNewAnonRmap(k: Kernel, frame: number, mm: number, vpn: number): void {
   const i32 = k.i32;
-  i32[k.pageWord(frame, PAGE.mm)] = mm;
   i32[k.pageWord(frame, PAGE.vpn)] = vpn;
   i32[k.pageWord(frame, PAGE.anonVma)] = anonVmaOf(k, mm);
   i32[k.pageWord(frame, PAGE.mapcount)] = 1;

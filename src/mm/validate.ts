@@ -235,10 +235,6 @@ function checkPtes(k: Kernel, p: Problems, mm: number, owner: Int32Array, ptes: 
       p.add(
         `frame ${frame}: anon_vma ${i32[k.pageWord(frame, PAGE.anonVma)]}, but ${where} of anon_vma ${i32[k.mmWord(mm, MM.anonVma)]} maps it`,
       );
-    if ((flags & PG_LAZYFREE) !== 0 && i32[k.pageWord(frame, PAGE.mm)] !== mm)
-      p.add(
-        `lazyfree frame ${frame}: struct page says mm ${i32[k.pageWord(frame, PAGE.mm)]}, ${where} maps it`,
-      );
     ptesOfMm++;
     const vmFlags = vmaFlags(k, mm, index);
     if ((pte & PTE_WRITE) !== 0 && (vmFlags & VM_WRITE) === 0)

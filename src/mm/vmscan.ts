@@ -299,6 +299,30 @@ function shrinkVranges(cpu: Cpu, target: number, direct: boolean): number {
   return reclaimed;
 }
 
+let mapperScratch = new Int32Array(0);
+
+/**
+ * The one mm that maps a lazily freed frame (page_referenced's rmap walk, under the anon_vma lock),
+ * or -1: the frame was unmapped or freed since it left the LRU (its generation moved on), or fork
+ * shared it meanwhile. The caller re-checks the PTE under its PTL.
+ */
+function lazyfreeMapper(cpu: Cpu, frame: number, vpn: number, gen: number): number {
+  const k = cpu.k;
+  const i32 = k.i32;
+  const av = i32[k.pageWord(frame, PAGE.anonVma)];
+  if (av === NIL) return -1;
+  if (mapperScratch.length < k.config.maxProcesses) mapperScratch = new Int32Array(k.config.maxProcesses);
+  const lock = k.anonVmaLocks[av];
+  lock.lock(cpu.lock);
+  try {
+    // Not freed since we read av: a frame keeps its anon_vma until freed, so av is its own.
+    if (i32[k.pageWord(frame, PAGE.gen)] !== gen) return -1;
+    return rmapWalk(k, av, vpn, frame, mapperScratch) === 1 ? mapperScratch[0] : -1;
+  } finally {
+    lock.unlock(cpu.lock);
+  }
+}
+
 /** Discards lazily freed pages that stayed clean; re-dirtied ones are kept. */
 function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
   const k = cpu.k;
@@ -313,13 +337,14 @@ function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
       k.lazyfreeLruLock.unlock(cpu.lock);
       break;
     }
-    const mm = i32[k.pageWord(frame, PAGE.mm)];
     const vpn = i32[k.pageWord(frame, PAGE.vpn)];
     const gen = i32[k.pageWord(frame, PAGE.gen)];
     lru.remove(frame);
     i32[k.pageWord(frame, PAGE.flags)] &= ~PG_LAZYFREE;
     k.lazyfreeLruLock.unlock(cpu.lock);
 
+    const mm = lazyfreeMapper(cpu, frame, vpn, gen);
+    if (mm < 0) continue;
     if (gather !== null && gather.mm !== mm) gather.flush();
     const ptl = k.ptl(mm, vpn);
     ptl.lock(cpu.lock);

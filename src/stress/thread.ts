@@ -9,6 +9,7 @@
 // what is mapped there; threads of one process also read a shared zero region to race first-touch
 // faults against each other.
 
+import { PAGE as PAGE_STRUCT } from '../layout/layout.js';
 import type { Process } from '../mm/machine.js';
 import { OutOfMemoryError, SigBus, SigSegv } from '../mm/signals.js';
 import type { Thread } from '../mm/thread.js';
@@ -708,7 +709,7 @@ function describePage(t: Thread, addr: number): string {
   const frame = pte >>> 8;
   const page =
     (pte & 1) !== 0
-      ? ` frame ${frame} (flags ${k.i32[k.pageWord(frame, 0)]}, mm ${k.i32[k.pageWord(frame, 1)]}, vpn 0x${(k.i32[k.pageWord(frame, 2)] >>> 0).toString(16)})`
+      ? ` frame ${frame} (flags ${k.i32[k.pageWord(frame, PAGE_STRUCT.flags)]}, anon_vma ${k.i32[k.pageWord(frame, PAGE_STRUCT.anonVma)]}, mapcount ${k.i32[k.pageWord(frame, PAGE_STRUCT.mapcount)]}, vpn 0x${(k.i32[k.pageWord(frame, PAGE_STRUCT.vpn)] >>> 0).toString(16)})`
       : '';
   const vma = vmaContaining(k, t.mm, vpn);
   const ranges = vrangeList(k, t.mm).filter((r) => r.start <= vpn && vpn <= r.last);
