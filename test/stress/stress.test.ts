@@ -72,6 +72,12 @@ describe('vrange-lab stress on the kernel as it is', () => {
       // The run exercised what it checks: reclaim purged or discarded pages under the pressure.
       const v = outcome.report!.vmstat!;
       expect(v.pgvrange_discard + v.pglazyfreed).toBeGreaterThan(0);
+      // Processes forked and broke copy-on-write while reclaim ran; with marking, reclaim met
+      // volatile pages shared with another process (and kept or purged them).
+      expect(v.fork).toBeGreaterThan(0);
+      expect(v.cow_fault).toBeGreaterThan(0);
+      if (policy === 'vrange' || policy === 'vma' || policy === 'all')
+        expect(v.pgvrange_shared_skip + v.pgvrange_shared_discard).toBeGreaterThan(0);
     });
   }
 
