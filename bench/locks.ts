@@ -219,7 +219,7 @@ async function main({ passes: passCount, write }: LocksOptions): Promise<void> {
   // Each pass runs in a worker thread of its own, a fresh V8 isolate with its own JIT state, one
   // after the other. This VM has spells (seconds to minutes) in which the host runs plain
   // instructions 1.3-1.9x slower and the Atomics floor 1.2-1.4x slower; the same compiled code then
-  // measures 1.5-2x slower (docs/hot-paths.md). Passes spread over ~40 s sample those spells,
+  // measures 1.5-2x slower (docs/dev/hot-paths.md). Passes spread over ~40 s sample those spells,
   // and each pass's floor, measured beside its pairs, shows which state it ran in.
   const passes: PairRow[][] = [];
   for (let rep = 0; rep < passCount; rep++) {

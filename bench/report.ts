@@ -6,8 +6,8 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from 'tinybench';
-import { hostInfo as runHostInfo } from '../src/experiment/host.js';
 import type { HostInfo as RunHostInfo } from '../src/experiment/types.js';
+import { hostInfo as runHostInfo } from '../src/workers/host.js';
 
 /** What every run records about the host, plus what a benchmark file states besides. */
 export interface HostInfo extends RunHostInfo {

@@ -14,7 +14,6 @@
 // through one hash lookup of its page (jemalloc's chunk page map); every call is O(1) or
 // O(log runs), plus O(pages) of the run it carves or frees.
 
-import type { PurgePolicy } from '../experiment/types.js';
 import type { Thread } from '../mm/thread.js';
 import { Bin, REGION_CACHED, REGION_FREE, REGION_LIVE, type RunSource, SmallRun } from './bin.js';
 import {
@@ -28,7 +27,7 @@ import {
   PG_ZERO,
 } from './chunk.js';
 import { AllocationFailedError, InvalidPointerError } from './errors.js';
-import { purgeMechanism } from './purge.js';
+import { type PurgePolicy, purgeMechanism } from './purge.js';
 import { RunAllocator } from './runs.js';
 import {
   BINS,

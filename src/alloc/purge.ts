@@ -7,10 +7,13 @@
 //   vma        mvolatile / mnovolatile: the same semantics through VMA flags.
 //   none       never purges.
 
-import type { PurgePolicy } from '../experiment/types.js';
 import type { Thread } from '../mm/thread.js';
 import { MADV_DONTNEED, MADV_FREE, VRANGE_FULL, VRANGE_NOVOLATILE, VRANGE_VOLATILE } from '../mm/uapi.js';
 import { PG_LAZY, PG_VOLATILE, PG_ZERO } from './chunk.js';
+
+/** How the allocator gives freed memory back (docs/design.md, section 5). */
+export type PurgePolicy = 'dontneed' | 'vma' | 'vrange' | 'madv_free' | 'none';
+export const PURGE_POLICIES: readonly PurgePolicy[] = ['dontneed', 'vma', 'vrange', 'madv_free', 'none'];
 
 export interface PurgeMechanism {
   readonly policy: PurgePolicy;

@@ -1,7 +1,7 @@
 // The arena's counters (jemalloc's arena_stats_t and tcache stats, plus the purge-policy counters
 // this lab compares). Counted in plain JS numbers: the arena belongs to one thread.
 
-import type { PurgePolicy } from '../experiment/types.js';
+import type { PurgePolicy } from './purge.js';
 
 export class ArenaCounters {
   chunkMmapCalls = 0;

@@ -4,7 +4,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { busyCpus } from '../experiment/host.js';
 import { REAL_KERNEL, SEED_RESULTS, seedRatio } from '../experiment/reference.js';
 import {
   contentions,
@@ -14,6 +13,7 @@ import {
   renderRun,
   textTable,
   toCsv,
+  variantNote,
 } from '../experiment/report.js';
 import { checkRunConfig, runEbizzy } from '../experiment/runner.js';
 import {
@@ -29,6 +29,7 @@ import {
   sweepPoints,
 } from '../experiment/sweep.js';
 import { PURGE_POLICIES, type PurgePolicy, type RunConfig, type RunResult } from '../experiment/types.js';
+import { busyCpus } from '../workers/host.js';
 import { addEbizzyOptions, type EbizzyCliOptions, runConfigFrom } from './ebizzy_options.js';
 import { integer, integerList, policy, policyList } from './options.js';
 import { progress } from './progress.js';
@@ -120,7 +121,7 @@ export function renderCompare(rows: CompareRow[], pressureMiB: number): string {
       of === undefined || of === 0 ? '-' : `x${(value / of).toFixed(2)}`;
     const sample = group[0].pressured ?? group[0].plain;
     out.push(
-      `ebizzy, ${threads} thread(s) on ${threads} simulated CPU(s), ${sample.config.ebizzy.seconds} s per run, ${sample.config.memoryMiB} MiB memory, lg_dirty_mult ${sample.config.lgDirtyMult}`,
+      `ebizzy, ${threads} thread(s) on ${threads} simulated CPU(s), ${sample.config.ebizzy.seconds} s per run, ${sample.config.memoryMiB} MiB memory, lg_dirty_mult ${sample.config.lgDirtyMult}${variantNote(sample.config.vrangeVariant)}`,
       hostLine(sample.host, busyCpus(sample.config.cpus, sample.config.pressureMiB)),
       textTable(
         [

@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { defaultRunConfig } from '../experiment/defaults.js';
 import type { EbizzyOptions, RunConfig } from '../experiment/types.js';
-import { bytes, integer, policy, positiveNumber } from './options.js';
+import type { VrangeVariant } from '../mm/config.js';
+import { bytes, integer, policy, positiveNumber, vrangeVariant } from './options.js';
 
 /** Defaults a command may change (compare and sweep run many short measurements). */
 export interface EbizzyDefaults {
@@ -48,7 +49,13 @@ export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}
       integer(-1, 30),
       d.lgDirtyMult,
     )
-    .option('--seed <n>', "seed of the threads' random generators", integer(0, 0xffffffff), d.seed);
+    .option('--seed <n>', "seed of the threads' random generators", integer(0, 0xffffffff), d.seed)
+    .option(
+      '--vrange-variant <rules>',
+      "vrange syscall rules: lab (mmap_sem read, mapped ranges only, adjacent ranges merged) or v7 (the RFC v7 patch's)",
+      vrangeVariant,
+      d.vrangeVariant,
+    );
 }
 
 /** What addEbizzyOptions parses: ebizzy's options (-t optional: 2 x CPUs) and the machine's. */
@@ -60,6 +67,7 @@ export interface EbizzyCliOptions extends Omit<EbizzyOptions, 'threads'> {
   memory: number;
   lgDirtyMult: number;
   seed: number;
+  vrangeVariant: VrangeVariant;
   policy?: string;
   pressure?: number;
 }
@@ -89,5 +97,6 @@ export function runConfigFrom(o: EbizzyCliOptions): RunConfig {
     pressureMiB: o.pressure ?? 0,
     lgDirtyMult: o.lgDirtyMult,
     seed: o.seed,
+    vrangeVariant: o.vrangeVariant,
   };
 }

@@ -2,6 +2,7 @@
 
 import { InvalidArgumentError } from 'commander';
 import { PURGE_POLICIES, type PurgePolicy } from '../experiment/types.js';
+import { VRANGE_VARIANTS, type VrangeVariant } from '../mm/config.js';
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
@@ -36,6 +37,13 @@ export function policy(text: string): PurgePolicy {
     throw new InvalidArgumentError(`expected one of ${PURGE_POLICIES.join(', ')}, got "${text}"`);
   }
   return text as PurgePolicy;
+}
+
+export function vrangeVariant(text: string): VrangeVariant {
+  if (!(VRANGE_VARIANTS as readonly string[]).includes(text)) {
+    throw new InvalidArgumentError(`expected one of ${VRANGE_VARIANTS.join(', ')}, got "${text}"`);
+  }
+  return text as VrangeVariant;
 }
 
 export function policyList(text: string): PurgePolicy[] {

@@ -1,11 +1,11 @@
 // vrange-lab stress: randomized stress with online invariant checking (see src/stress/).
 
 import { Command, InvalidArgumentError } from 'commander';
-import { busyCpus } from '../experiment/host.js';
 import { formatNumber, formatRate, hostLine, textTable } from '../experiment/report.js';
 import { type Mutations, NO_MUTATIONS } from '../mm/config.js';
 import { runStress, type StressConfig, type StressReport } from '../stress/runner.js';
 import { OP_NAMES, STRESS_POLICIES, type StressPolicy } from '../stress/thread.js';
+import { busyCpus } from '../workers/host.js';
 import { integer, positiveNumber } from './options.js';
 import { progress } from './progress.js';
 

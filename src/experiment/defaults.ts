@@ -31,5 +31,6 @@ export function defaultRunConfig(): RunConfig {
     pressureMiB: 0,
     lgDirtyMult: 3,
     seed: 1,
+    vrangeVariant: 'lab',
   };
 }

@@ -17,6 +17,12 @@ export const REAL_KERNEL = {
   oneThread: { dontneed: 7_297, madv_free: 23_215 },
   twoThreads: { dontneed: 10_796, madv_free: 15_376 },
   cgroup256MiB: { dontneed: 3_880, madv_free: 12_178 },
+  /** Per call and per page, on the same machine (given with the task; bench:mm compares with them). */
+  mm: {
+    dontneedCallUs: [0.7, 0.85],
+    dontneedPageNs: [65, 78],
+    refaultPageUs: [0.7, 1.3],
+  },
 } as const;
 
 export function seedRatio(pressure: boolean): number {

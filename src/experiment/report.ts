@@ -2,7 +2,7 @@
 
 import type { LockStatRow } from '../locks/index.js';
 import type { Vmstat } from '../mm/vmstat.js';
-import { busyCpus } from './host.js';
+import { busyCpus } from '../workers/host.js';
 import type { HostInfo, RunResult } from './types.js';
 
 /** The vmstat counters a run report shows. */
@@ -72,12 +72,17 @@ function lockRows(rows: LockStatRow[]): string {
 }
 
 /** The one-run report of `vrange-lab ebizzy`. */
+/** Said only when a run used v7's vrange rules (absent in results from before the option). */
+export function variantNote(variant: RunResult['config']['vrangeVariant'] | undefined): string {
+  return variant === 'v7' ? ', vrange rules v7' : '';
+}
+
 export function renderRun(result: RunResult): string {
   const c = result.config;
   const e = c.ebizzy;
   const lines = [
     `ebizzy: policy ${c.policy}, ${c.processes} process(es)${c.fork === true ? ' forked from one parent' : ''} x ${e.threads} thread(s) on ${c.cpus} simulated CPU(s), ` +
-      `${e.chunks} chunks of ${e.chunkSize / 1024} KiB, ${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB, lg_dirty_mult ${c.lgDirtyMult}, seed ${c.seed}`,
+      `${e.chunks} chunks of ${e.chunkSize / 1024} KiB, ${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB, lg_dirty_mult ${c.lgDirtyMult}, seed ${c.seed}${variantNote(c.vrangeVariant)}`,
     hostLine(result.host, busyCpus(c.cpus, c.pressureMiB)),
     '',
     `${formatNumber(result.recordsPerSecond)} records/s (${formatNumber(result.records)} records in ${result.elapsedSeconds.toFixed(2)} s; per thread: ${result.perThread.map((n) => formatNumber(n)).join(', ')})`,

@@ -6,9 +6,11 @@ import { PAGE_SIZE } from '../layout/layout.js';
 import type { LockStatRow } from '../locks/index.js';
 import { defaultWatermarks } from '../mm/config.js';
 import { Machine, type Process } from '../mm/machine.js';
+import type { ProcessRef } from '../mm/thread.js';
 import { kswapdStop } from '../mm/vmscan.js';
 import { vmstatDelta } from '../mm/vmstat.js';
 import { CpuPool } from '../workers/cpus.js';
+import { busyCpus, hostInfo } from '../workers/host.js';
 import {
   CONTROL,
   type EbizzyCpuArgs,
@@ -18,7 +20,6 @@ import {
 } from '../workloads/ebizzy.js';
 import type { PressureArgs, PressureResult } from '../workloads/pressure.js';
 import { RunController, type RunSnapshot } from './controller.js';
-import { busyCpus, hostInfo } from './host.js';
 import type { RunConfig, RunResult } from './types.js';
 
 /** Locks whose lock_stat rows a result keeps. */
@@ -101,7 +102,7 @@ function runFailure(error: unknown, config: RunConfig): Error {
   return error instanceof Error ? error : new Error(message);
 }
 
-function forkOf(parent: Process): Process {
+function forkOf(parent: Process): ProcessRef {
   const child = parent.mainThread(0).fork();
   if (typeof child === 'number') throw new Error(`ebizzy set-up: fork failed (${child})`);
   return child;
@@ -118,6 +119,7 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
     maxProcesses: config.processes + 2,
     vaMiB: 1024,
     watermarks: experimentWatermarks(config),
+    vrangeVariant: config.vrangeVariant,
   });
   const kswapdCpu = machineCpus;
   const pressureCpu = config.cpus;

@@ -1,40 +1,17 @@
 // The experiment's data: what one ebizzy run is configured with and what it reports. Every module
 // of the experiment (runner, CLI, sweep, charts, merge) speaks these types.
 
+import type { PurgePolicy } from '../alloc/purge.js';
 import type { LockStatRow } from '../locks/index.js';
+import type { VrangeVariant } from '../mm/config.js';
 import type { Vmstat } from '../mm/vmstat.js';
+import type { HostInfo } from '../workers/host.js';
+import type { EbizzyOptions } from '../workloads/ebizzy_options.js';
 
-/** How the allocator gives freed memory back (DESIGN §1). */
-export type PurgePolicy = 'dontneed' | 'vma' | 'vrange' | 'madv_free' | 'none';
-export const PURGE_POLICIES: readonly PurgePolicy[] = ['dontneed', 'vma', 'vrange', 'madv_free', 'none'];
-
-/** LTP ebizzy 0.3's options (same defaults), with the fixes documented in docs/ebizzy.md. */
-export interface EbizzyOptions {
-  /** -n: chunks (10). */
-  chunks: number;
-  /** -s: chunk size in bytes (512 KiB). */
-  chunkSize: number;
-  /** -S: seconds to run (10). */
-  seconds: number;
-  /** -t: threads per process (2 x CPUs). */
-  threads: number;
-  /** -m: mmap/munmap every copy instead of malloc/free. */
-  alwaysMmap: boolean;
-  /** -M: never mmap (glibc M_MMAP_MAX 0); the allocator maps nothing below a chunk anyway, so it only excludes -m. */
-  neverMmap: boolean;
-  /** -R: random copy size (1 byte to chunkSize). */
-  randomSize: boolean;
-  /** -p: mprotect the even chunks read-only. */
-  mprotectEven: boolean;
-  /** -P: one-page holes (touch every other page). */
-  holes: boolean;
-  /** -T: touch one word per page only instead of copying. */
-  touchOnly: boolean;
-  /** -l: byte-by-byte copy loop instead of memcpy. */
-  byteLoop: boolean;
-  /** -z: linear search instead of binary search. */
-  linearSearch: boolean;
-}
+// Declared on the lowest floor that uses them (docs/design.md, section 2); the experiment speaks them.
+export { PURGE_POLICIES, type PurgePolicy } from '../alloc/purge.js';
+export type { HostInfo } from '../workers/host.js';
+export type { EbizzyOptions } from '../workloads/ebizzy_options.js';
 
 export interface RunConfig {
   ebizzy: EbizzyOptions;
@@ -54,13 +31,8 @@ export interface RunConfig {
   /** jemalloc's lg_dirty_mult (3: purge when dirty > active/8); -1: purge on every free. */
   lgDirtyMult: number;
   seed: number;
-}
-
-export interface HostInfo {
-  cores: number;
-  cpuModel: string;
-  node: string;
-  platform: string;
+  /** The vrange syscall's rules: the lab's or RFC v7's (docs/design.md, "Deviations from RFC v7"). */
+  vrangeVariant: VrangeVariant;
 }
 
 export interface RunResult {

@@ -219,12 +219,6 @@ export const VRANGE_NODE = defineStruct('vrange_node', [
   'lruNext',
 ]);
 
-/** Where a tree's root and its node pool's free-list head live (words of the owning mm record). */
-export interface TreeRef {
-  rootWord: number;
-  freeHeadWord: number;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The machine.
 

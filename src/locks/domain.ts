@@ -27,7 +27,7 @@ export const HELD_TRYLOCK = 1;
 // the top of a CPU's stack is empty, and readers on other CPUs find the depth by looking for the first
 // one. While a hold is timed for lock_stat (its start in the held_since region), the entry also carries
 // HELD_LOCK_SAMPLED. Releasing the innermost lock thus reads one word and writes one: no separate depth
-// word to keep in shared memory and no info word to read (docs/hot-paths.md).
+// word to keep in shared memory and no info word to read (docs/dev/hot-paths.md).
 // The hot paths write `lockWord + HELD_TAG_BIAS` in place: a call to a module-level function costs
 // TurboFan a check that the binding still holds that function, on every use.
 const HELD_EMPTY = 0;
@@ -314,7 +314,7 @@ export class LockCpu {
   // (a bounce, a sampled hold, an out-of-order release, a broken invariant) is out of line, as the
   // kernel keeps its slow paths noinline. TurboFan inlines at most 920 bytes of bytecode into one
   // function on Node 20: with the rare paths inline, a mutex pair did not fit and released() stayed a
-  // call (docs/hot-paths.md).
+  // call (docs/dev/hot-paths.md).
 
   /**
    * Records an acquisition: lock_stat counts and the held-lock stack. `stat` is the lock's

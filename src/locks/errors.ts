@@ -36,7 +36,7 @@ export class LockdepError extends LockError {
 }
 
 // Broken invariants of the lock API, thrown from out-of-line functions so that the unlock and assert
-// paths that check them stay small enough for TurboFan to inline (docs/hot-paths.md).
+// paths that check them stay small enough for TurboFan to inline (docs/dev/hot-paths.md).
 
 /** A CPU releases a lock that another CPU (ownerCpu, -1 for none) holds. */
 export function unlockNotOwner(cpu: LockCpu, classId: number, lockWord: number, ownerCpu: number): never {

@@ -74,7 +74,7 @@ export class Mutex {
     cpu.released(this.word, this.stat);
     // Releases the critical section; pairs with the compareExchange of the next locker. An exchange,
     // not a compareExchange: the owner may clear the word whatever flags it holds (released() has
-    // just checked that this CPU holds the lock), and the builtin is 1-2 ns cheaper (docs/hot-paths.md).
+    // just checked that this CPU holds the lock), and the builtin is 1-2 ns cheaper (docs/dev/hot-paths.md).
     const previous = Atomics.exchange(dom.i32, this.stateWord, 0);
     if (previous !== cpu.tag) this.unlockSlow(cpu, previous);
   }

@@ -84,7 +84,7 @@ export class Spinlock {
     if (cpu.lockdep === true) lockdepAcquire(cpu, this.classId, this.word, false);
     // The guess: the lock is free at the ticket this object last left it at. Taking that ticket
     // advances `next` (withTicketTaken() written out: a module function costs the hot path a check
-    // of its binding, docs/hot-paths.md).
+    // of its binding, docs/dev/hot-paths.md).
     const t = this.freeTicket;
     const free = (t << SERVING_SHIFT) | t;
     const seen = Atomics.compareExchange(

@@ -26,6 +26,12 @@ export interface MachineConfig {
    * parent's ranges, purged flags and purged markers included.
    */
   forkInheritsVranges: boolean;
+  /**
+   * The vrange syscall's rules: 'lab' (this project's, the default) or 'v7' (the RFC v7 patch's:
+   * no mmap_sem and no mapping check, length rounded down, only overlapping ranges merged).
+   * docs/design.md, "Deviations from RFC v7", lists both.
+   */
+  vrangeVariant: VrangeVariant;
   /** Debug mode: lockdep, frame-generation checks on every access. */
   debug: boolean;
   locks: LockOptions;
@@ -36,6 +42,9 @@ export interface MachineConfig {
    */
   mutations: Mutations;
 }
+
+export type VrangeVariant = 'lab' | 'v7';
+export const VRANGE_VARIANTS: readonly VrangeVariant[] = ['lab', 'v7'];
 
 export interface Mutations {
   /** Free unmapped frames without waiting for other CPUs to acknowledge the TLB flush. */
@@ -97,6 +106,7 @@ export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
     maxVmasPerMm: input.maxVmasPerMm ?? 512,
     vrangeNodesPerMm: input.vrangeNodesPerMm ?? 512,
     tlbEntries: input.tlbEntries ?? 64,
+    vrangeVariant: input.vrangeVariant ?? 'lab',
     pcpBatch: input.pcpBatch ?? 31,
     pcpHigh: input.pcpHigh ?? 186,
     watermarks,
@@ -108,6 +118,9 @@ export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
     mutations: { ...NO_MUTATIONS, ...input.mutations },
   };
   positiveInt('cpus', config.cpus, MAX_CPUS);
+  if (!VRANGE_VARIANTS.includes(config.vrangeVariant)) {
+    throw new RangeError(`machine config: vrangeVariant must be one of ${VRANGE_VARIANTS.join(', ')}`);
+  }
   positiveInt('maxProcesses', config.maxProcesses, 4096);
   positiveInt('vaMiB', config.vaMiB, MAX_VA_MIB);
   positiveInt('maxVmasPerMm', config.maxVmasPerMm, 1 << 20);

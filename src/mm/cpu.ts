@@ -5,7 +5,7 @@
 import { CPU_PRIVATE, CPU_SHOOTDOWN, LOCK_CPU, PTES_PER_PTL } from '../layout/layout.js';
 import { CPU_OFFLINE, CPU_ONLINE, type LockCpu, reapDeadCpu } from '../locks/index.js';
 import { type Kernel, NO_MM } from './kernel.js';
-import { MmuGather } from './mmu_gather.js';
+import type { TlbGather } from './mm_types.js';
 
 export class Cpu {
   readonly lock: LockCpu;
@@ -34,12 +34,14 @@ export class Cpu {
   /** Scratch for MADV_FREE: the frames of one page-table block. */
   readonly lazyfreeBatch = new Int32Array(PTES_PER_PTL);
   /** This CPU's mmu_gather (a CPU runs one unmapping path at a time; reclaim has its own). */
-  readonly gather: MmuGather;
-  readonly reclaimGather: MmuGather;
+  readonly gather: TlbGather<Cpu>;
+  readonly reclaimGather: TlbGather<Cpu>;
 
+  /** newGather builds an mmu_gather for this CPU (machine.ts passes mmu_gather.ts's). */
   constructor(
     readonly k: Kernel,
     readonly id: number,
+    newGather: (cpu: Cpu) => TlbGather<Cpu>,
   ) {
     this.lock = k.dom.attachCpu(id);
     this.i32 = k.i32;
@@ -53,8 +55,8 @@ export class Cpu {
     this.vmFirst = k.vmstatIndex(id, 0);
     this.rssFirst = k.rssWord(id, 0);
     this.shootTargets = new Int32Array(2 * k.geometry.cpuSlots);
-    this.gather = new MmuGather(this);
-    this.reclaimGather = new MmuGather(this);
+    this.gather = newGather(this);
+    this.reclaimGather = newGather(this);
     // Resume the handshake where the last thread running this CPU left it.
     this.flushAck = Atomics.load(this.i32, this.flushAckWord);
     this.tlbMm = this.i32[this.tlbMmWord];

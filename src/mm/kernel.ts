@@ -39,7 +39,7 @@ import {
 } from '../locks/index.js';
 import { type MachineConfig, type MachineConfigInput, resolveConfig } from './config.js';
 import { LruList } from './lru.js';
-import { PG_FREE } from './page_alloc.js';
+import { PG_FREE } from './mm_types.js';
 import { VMSTAT_ITEMS } from './vmstat.js';
 
 export const MM_FREE = 0;

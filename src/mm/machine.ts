@@ -13,6 +13,7 @@ import { type LockStatRow, lockdepReports, readLockStat } from '../locks/index.j
 import type { MachineConfig, MachineConfigInput } from './config.js';
 import { Cpu } from './cpu.js';
 import { Kernel, type MachineHandle } from './kernel.js';
+import { MmuGather } from './mmu_gather.js';
 import { zoneFree } from './page_alloc.js';
 import { exitMm, livePids, mmAlloc, mmOfPid } from './process.js';
 import { procfsRead, readVmstat } from './procfs.js';
@@ -51,7 +52,7 @@ export class Machine {
           `no cpu ${id}: the machine has cpus 0-${this.config.cpus - 1} (and kswapd on ${this.config.cpus})`,
         );
       }
-      cpu = new Cpu(this.kernel, id);
+      cpu = new Cpu(this.kernel, id, (c) => new MmuGather(c));
       this.cpus.set(id, cpu);
     }
     return cpu;
@@ -124,7 +125,7 @@ export class Process {
   }
 
   thread(cpu: number): Thread {
-    return new Thread(this.machine.cpu(cpu), this.mm, this.pid, this);
+    return new Thread(this.machine.cpu(cpu), this.mm, this.pid, this.machine);
   }
 
   /** exit: unmaps everything and frees the process slot, running on CPU `cpu`. */

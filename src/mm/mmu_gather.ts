@@ -3,6 +3,7 @@
 // freed while a CPU may still reach it through a stale TLB entry.
 
 import type { Cpu } from './cpu.js';
+import type { TlbGather } from './mm_types.js';
 import { freePages, freePagesToZone } from './page_alloc.js';
 import { putPages } from './rmap.js';
 import { flushTlbMm } from './tlb.js';
@@ -10,7 +11,7 @@ import { flushTlbMm } from './tlb.js';
 /** Frames gathered before a forced flush (Linux: one batch page of pointers, ~500). */
 export const GATHER_MAX = 512;
 
-export class MmuGather {
+export class MmuGather implements TlbGather<Cpu> {
   readonly frames = new Int32Array(GATHER_MAX);
   count = 0;
   mm = -1;

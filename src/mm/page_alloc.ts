@@ -11,15 +11,11 @@
 import { CPU_PRIVATE, KSWAPD, NIL, PAGE, ZONE } from '../layout/layout.js';
 import type { Cpu } from './cpu.js';
 import type { Kernel } from './kernel.js';
+import { PG_ANON, PG_FREE, PG_LAZYFREE, PG_PCP } from './mm_types.js';
 import { VM } from './vmstat.js';
 
-export const PG_FREE = 1;
-/** On a per-CPU page list (still free). */
-export const PG_PCP = 2;
-/** Mapped anonymous memory (page.mm, page.vpn say where). */
-export const PG_ANON = 4;
-/** Marked by MADV_FREE and on the lazyfree LRU. */
-export const PG_LAZYFREE = 8;
+// The page flags are declared in mm_types.ts; the allocator's users read them from here.
+export { PG_ANON, PG_FREE, PG_LAZYFREE, PG_PCP };
 
 /** Direct reclaim: frees up to `pages` frames on the calling CPU; returns how many it freed. */
 export type DirectReclaim = (cpu: Cpu, pages: number) => number;

@@ -17,8 +17,6 @@ export const PTE_PURGED = 8;
 export const PTE_PROTNONE = 16;
 export const PTE_FRAME_SHIFT = 8;
 export const PTE_NONE = 0;
-/** Frames must fit the PTE: 23 bits keep the word positive. */
-export const PTE_MAX_FRAMES = 1 << 23;
 
 export function pteFrame(pte: number): number {
   return pte >>> PTE_FRAME_SHIFT;
@@ -26,12 +24,4 @@ export function pteFrame(pte: number): number {
 
 export function mkPte(frame: number, flags: number): number {
   return (frame << PTE_FRAME_SHIFT) | flags | PTE_PRESENT;
-}
-
-export function ptePresent(pte: number): boolean {
-  return (pte & PTE_PRESENT) !== 0;
-}
-
-export function ptePurged(pte: number): boolean {
-  return (pte & PTE_PURGED) !== 0;
 }

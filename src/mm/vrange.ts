@@ -68,6 +68,8 @@ export function vrangeInitMm(k: Kernel, mm: number): void {
  * Returns 0 (nothing in the range purged), 1 (NOVOLATILE: some page of it was purged), or
  * -EINVAL (unaligned start, zero or wrapping length, range beyond the address space, bad mode or
  * behavior), -ENOMEM (part of the range is not mapped, or no free vrange node). Errors change nothing.
+ * The 'v7' variant (config.vrangeVariant) follows the RFC v7 patch instead: len is rounded down to
+ * whole pages (less than a page is -EINVAL), mmap_sem is not taken and the range need not be mapped.
  */
 export function sysVrange(
   cpu: Cpu,
@@ -78,6 +80,7 @@ export function sysVrange(
   behavior: number,
 ): number {
   const k = cpu.k;
+  if (k.config.vrangeVariant === 'v7') return sysVrangeV7(cpu, mm, addr, len, mode, behavior);
   const range = pageRangeArgs(k, addr, len);
   if (typeof range === 'number') return range;
   if (mode !== VRANGE_VOLATILE && mode !== VRANGE_NOVOLATILE) return -EINVAL;
@@ -100,6 +103,31 @@ export function sysVrange(
   } finally {
     sem.upRead(cpu.lock);
   }
+}
+
+/** v7's sys_vrange: `len &= PAGE_MASK`, no mmap_sem, no check that the range is mapped. */
+function sysVrangeV7(
+  cpu: Cpu,
+  mm: number,
+  addr: number,
+  len: number,
+  mode: number,
+  behavior: number,
+): number {
+  const wholePages = Number.isSafeInteger(len) && len > 0 ? len - (len % PAGE_SIZE) : len;
+  const range = pageRangeArgs(cpu.k, addr, wholePages);
+  if (typeof range === 'number') return range;
+  if (mode !== VRANGE_VOLATILE && mode !== VRANGE_NOVOLATILE) return -EINVAL;
+  if (behavior !== VRANGE_FULL && behavior !== VRANGE_PARTIAL) return -EINVAL;
+  const [start, end] = range;
+  if (mode === VRANGE_VOLATILE) {
+    cpu.count(VM.vrange_volatile);
+    return withVrangeLock(cpu, mm, true, () => markVolatile(cpu, mm, start, end - 1, behavior));
+  }
+  cpu.count(VM.vrange_novolatile);
+  const ret = withVrangeLock(cpu, mm, true, () => removeSpan(cpu, mm, start, end - 1));
+  if (ret === 1) cpu.count(VM.vrange_purged_reported);
+  return ret;
 }
 
 /** Ids of mm's ranges overlapping [start, last], in address order. Caller holds vrange_lock. */
@@ -129,7 +157,10 @@ function withVrangeLock<T>(cpu: Cpu, mm: number, locked: boolean, body: () => T)
   }
 }
 
-/** VOLATILE: one range covering [start, last] and every range it overlaps or touches. */
+/**
+ * VOLATILE: one range covering [start, last] and every range it overlaps or touches (v7 variant:
+ * every range it overlaps; a range it only touches stays a range of its own).
+ */
 function markVolatile(cpu: Cpu, mm: number, start: number, last: number, behavior: number): number {
   const k = cpu.k;
   const t = vrangeTree(k, mm);
@@ -137,8 +168,9 @@ function markVolatile(cpu: Cpu, mm: number, start: number, last: number, behavio
   let mergedStart = start;
   let mergedLast = last;
   let flags = behavior === VRANGE_PARTIAL ? VR_PARTIAL : 0;
-  // Ranges overlapping or adjacent to [start, last] merge into one.
-  const neighbours = overlapping(t, Math.max(start - 1, 0), last + 1);
+  // Ranges overlapping or adjacent to [start, last] merge into one (v7: overlapping ones only).
+  const reach = k.config.vrangeVariant === 'v7' ? 0 : 1;
+  const neighbours = overlapping(t, Math.max(start - reach, 0), last + reach);
   const node = neighbours.length > 0 ? neighbours[0] : nodeAlloc(t, start, last);
   if (node === NIL) return -ENOMEM;
   for (const n of neighbours) {

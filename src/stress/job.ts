@@ -6,26 +6,10 @@
 import type { Machine } from '../mm/machine.js';
 import { kswapdRun, kswapdStop } from '../mm/vmscan.js';
 import { DeterministicScheduler, formatDecision } from '../sched/index.js';
-import { bump, waitAtLeast } from '../workers/control.js';
+import { bump } from '../workers/control.js';
+import { STRESS_CONTROL, safePoint, scheduled, waitWord } from '../workers/safepoint.js';
 import { delayInjector } from './delay.js';
 import { OP_NAMES, type OpName, StressThread, type StressThreadConfig, type Violation } from './thread.js';
-
-/** Words of the stress control buffer. */
-export const STRESS_CONTROL = {
-  ready: 0,
-  go: 1,
-  stop: 2,
-  /** Pause generation requested by the controller, and CPUs that reached it. */
-  pause: 3,
-  paused: 4,
-  resume: 5,
-  /** Operations done by all CPUs (progress). */
-  ops: 6,
-  /** CPUs that finished their fixed operation count. */
-  finished: 8,
-  /** Per CPU from here: the operation it is running (index in OP_NAMES + 1; 0: none). */
-  currentOp: 16,
-} as const;
 
 /** Test-only fault injection: a CPU throws inside a critical section after this many operations. */
 export interface InjectedFault {
@@ -54,20 +38,6 @@ export interface StressCpuResult {
   counts: Record<OpName, number>;
   violations: Violation[];
   oom: number;
-}
-
-function waitWord(control: Int32Array, word: number, atLeast: number, timeoutMs: number, what: string): void {
-  if (!waitAtLeast(control, word, atLeast, timeoutMs))
-    throw new Error(`stress: timed out waiting for ${what}`);
-}
-
-/** A safe point: no lock held, not in user mode. Waits out a pause request. */
-export function safePoint(control: Int32Array, served: { generation: number }): void {
-  const generation = Atomics.load(control, STRESS_CONTROL.pause);
-  if (generation === served.generation) return;
-  served.generation = generation;
-  bump(control, STRESS_CONTROL.paused);
-  waitWord(control, STRESS_CONTROL.resume, generation, 60_000, 'the controller to resume');
 }
 
 export function stressCpu(machine: Machine, cpu: number, a: StressCpuArgs): StressCpuResult {
@@ -128,20 +98,6 @@ function summarize(cpu: number, threads: StressThread[]): StressCpuResult {
     violations: threads.flatMap((t) => t.violations),
     oom: threads.reduce((n, t) => n + t.oom, 0),
   };
-}
-
-/** Runs `body` on this CPU under the deterministic scheduler: between enter() and finish(). */
-export function scheduled<T>(machine: Machine, cpu: number, body: () => T): T {
-  const k = machine.kernel;
-  const sched = new DeterministicScheduler(k.dom, k.layout);
-  sched.enter(cpu);
-  k.dom.hook = sched.hook;
-  try {
-    return body();
-  } finally {
-    k.dom.hook = null;
-    sched.finish(cpu);
-  }
 }
 
 /**

@@ -2,8 +2,6 @@
 // with a pressure process forcing purges, kswapd reclaiming, and the whole-machine validator run
 // at intervals with every CPU paused at a safe point and once more at the end.
 
-import { busyCpus, hostInfo } from '../experiment/host.js';
-import type { HostInfo } from '../experiment/types.js';
 import { KSWAPD } from '../layout/layout.js';
 import { defaultWatermarks, type Mutations } from '../mm/config.js';
 import { Machine } from '../mm/machine.js';
@@ -13,8 +11,10 @@ import { kswapdStop } from '../mm/vmscan.js';
 import type { Vmstat } from '../mm/vmstat.js';
 import { DeterministicScheduler } from '../sched/index.js';
 import { CpuPool } from '../workers/cpus.js';
+import { busyCpus, type HostInfo, hostInfo } from '../workers/host.js';
+import { STRESS_CONTROL } from '../workers/safepoint.js';
 import type { PressureResult } from '../workloads/pressure.js';
-import { STRESS_CONTROL, type StressCpuArgs, type StressCpuResult } from './job.js';
+import type { StressCpuArgs, StressCpuResult } from './job.js';
 import { OP_NAMES, type OpName, type StressPolicy, type Violation } from './thread.js';
 
 export interface StressConfig {

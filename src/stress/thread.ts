@@ -10,9 +10,8 @@
 // faults against each other.
 
 import { PAGE as PAGE_STRUCT } from '../layout/layout.js';
-import type { Process } from '../mm/machine.js';
 import { OutOfMemoryError, SigBus, SigSegv } from '../mm/signals.js';
-import type { Thread } from '../mm/thread.js';
+import type { ProcessRef, Thread } from '../mm/thread.js';
 import {
   EAGAIN,
   EINVAL,
@@ -572,7 +571,7 @@ export class StressThread {
 
   /** The child this thread forked and drives (on the same CPU), with its own shadow. */
   private child: StressThread | null = null;
-  private childProcess: Process | null = null;
+  private childProcess: ProcessRef | null = null;
 
   /**
    * Forks (or ends the child it has). The child's shadow is a copy of this thread's: after fork each

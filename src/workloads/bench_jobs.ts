@@ -4,8 +4,10 @@
 // barrier so that they really run at the same time, then loops for a fixed time and reports what it
 // counted and how long it took on its own clock. No job sleeps or spins in place of a cost.
 
-import { MADV_DONTNEED, type Machine, type Thread, VRANGE_NOVOLATILE, VRANGE_VOLATILE } from '../index.js';
 import { PAGE_SIZE } from '../layout/layout.js';
+import type { Machine } from '../mm/machine.js';
+import type { Thread } from '../mm/thread.js';
+import { MADV_DONTNEED, VRANGE_NOVOLATILE, VRANGE_VOLATILE } from '../mm/uapi.js';
 import { bump, waitAtLeast } from '../workers/control.js';
 
 /** Control words shared by the CPUs of one run. */

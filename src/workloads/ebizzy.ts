@@ -14,12 +14,13 @@
 // switches between them every SLICE_MS like a time-sharing scheduler.
 
 import { Arena, LG_DIRTY_MULT_DEFAULT } from '../alloc/index.js';
-import type { EbizzyOptions, PurgePolicy } from '../experiment/types.js';
+import type { PurgePolicy } from '../alloc/purge.js';
 import { PAGE_SIZE } from '../layout/layout.js';
 import type { Machine } from '../mm/machine.js';
 import type { Thread } from '../mm/thread.js';
 import { PROT_READ } from '../mm/uapi.js';
 import { bump, waitAtLeast } from '../workers/control.js';
+import type { EbizzyOptions } from './ebizzy_options.js';
 
 /** ebizzy's record_t is size_t: 8 bytes; keys fit the low 32 bits (little-endian). */
 export const RECORD_BYTES = 8;

@@ -9,8 +9,8 @@ import { PAGE_SIZE } from '../layout/layout.js';
 import type { Machine } from '../mm/machine.js';
 import { OutOfMemoryError } from '../mm/signals.js';
 import { MADV_DONTNEED } from '../mm/uapi.js';
-import { STRESS_CONTROL, safePoint, scheduled } from '../stress/job.js';
 import { bump } from '../workers/control.js';
+import { STRESS_CONTROL, safePoint, scheduled } from '../workers/safepoint.js';
 import { CONTROL } from './ebizzy.js';
 
 /** Pages grown, shrunk or re-faulted per round (256 KiB). */

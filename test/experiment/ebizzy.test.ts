@@ -18,6 +18,7 @@ function config(policy: PurgePolicy, extra: Partial<RunConfig> = {}): RunConfig 
     pressureMiB: 0,
     lgDirtyMult: -1,
     seed: 7,
+    vrangeVariant: 'lab',
     ...extra,
   };
 }
@@ -55,6 +56,18 @@ describe('ebizzy', () => {
       expect(result.vmstat[counter as keyof typeof result.vmstat]).toBeGreaterThan(0);
     });
   }
+
+  it("vrange under v7's rules: its calls take no mmap_sem, the machine validates after the run", async () => {
+    const mmapReads = (r: Awaited<ReturnType<typeof runEbizzy>>) =>
+      r.lockStat.find((row) => row.name === 'mmap_sem-R')?.acquisitions ?? 0;
+    const lab = await runEbizzy(config('vrange'));
+    const v7 = await runEbizzy(config('vrange', { vrangeVariant: 'v7' }));
+    for (const r of [lab, v7]) expect(r.vmstat.vrange_volatile).toBeGreaterThan(0);
+    const calls = (r: typeof lab) => r.vmstat.vrange_volatile + r.vmstat.vrange_novolatile;
+    expect(mmapReads(lab)).toBeGreaterThanOrEqual(calls(lab));
+    expect(mmapReads(v7)).toBeLessThan(calls(v7));
+    expect(v7.config.vrangeVariant).toBe('v7');
+  });
 
   it('none: no purge syscalls at all', async () => {
     const result = await runEbizzy(config('none'));

@@ -11,7 +11,7 @@ import {
   type Machine,
   type MachineConfigInput,
   OutOfMemoryError,
-  type Process,
+  type ProcessRef,
   SigBus,
   type Thread,
   VRANGE_FULL,
@@ -23,7 +23,7 @@ import { procLines, smallMachine, thrown } from './helpers.js';
 const PAGE = 4096;
 const MIB = 1 << 20;
 
-function fork(t: Thread): Process {
+function fork(t: Thread): ProcessRef {
   const child = t.fork();
   if (typeof child === 'number') throw new Error(`fork failed: ${child}`);
   return child;

@@ -2,7 +2,14 @@
 // simulated CPUs than host cores measure contention for cores, not scaling.
 
 import os from 'node:os';
-import type { HostInfo } from './types.js';
+
+/** The host a result was measured on. */
+export interface HostInfo {
+  cores: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+}
 
 export function hostInfo(): HostInfo {
   return {
