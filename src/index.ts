@@ -7,7 +7,7 @@ export type { MachineHandle } from './mm/kernel.js';
 export { Machine, Process } from './mm/machine.js';
 export { UseAfterFreeError } from './mm/mmu.js';
 export { OutOfMemoryError, SigBus, Signal, SigSegv } from './mm/signals.js';
-export type { MmapOptions, Thread } from './mm/thread.js';
+export type { MmapOptions, ProcessRef, Thread } from './mm/thread.js';
 export * from './mm/uapi.js';
 export { ValidationError, type ValidationSummary } from './mm/validate.js';
 export { type Vmstat, vmstatDelta } from './mm/vmstat.js';

@@ -37,6 +37,11 @@ export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}
     .option('-z, --linear-search', 'linear search instead of binary search', false)
     .option('--cpus <n>', 'simulated CPUs for the ebizzy threads', integer(1, 256), d.cpus)
     .option('--processes <n>', 'simulated processes, each with -t threads', integer(1, 256), d.processes)
+    .option(
+      '--fork',
+      'fork the processes from one parent that filled the chunks: they share them copy-on-write',
+      false,
+    )
     .option('--memory <MiB>', 'simulated physical memory', integer(8, 3072), d.memoryMiB)
     .option(
       '--lg-dirty-mult <n>',
@@ -58,6 +63,7 @@ export interface EbizzyCliOptions extends Omit<EbizzyOptions, 'threads'> {
   threads?: number;
   cpus: number;
   processes: number;
+  fork?: boolean;
   memory: number;
   lgDirtyMult: number;
   seed: number;
@@ -85,6 +91,7 @@ export function runConfigFrom(o: EbizzyCliOptions): RunConfig {
     },
     policy: o.policy === undefined ? 'vrange' : policy(o.policy),
     processes: o.processes,
+    ...(o.fork === true ? { fork: true } : {}),
     cpus: o.cpus,
     memoryMiB: o.memory,
     pressureMiB: o.pressure ?? 0,

@@ -81,7 +81,7 @@ export function renderRun(result: RunResult): string {
   const c = result.config;
   const e = c.ebizzy;
   const lines = [
-    `ebizzy: policy ${c.policy}, ${c.processes} process(es) x ${e.threads} thread(s) on ${c.cpus} simulated CPU(s), ` +
+    `ebizzy: policy ${c.policy}, ${c.processes} process(es)${c.fork === true ? ' forked from one parent' : ''} x ${e.threads} thread(s) on ${c.cpus} simulated CPU(s), ` +
       `${e.chunks} chunks of ${e.chunkSize / 1024} KiB, ${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB, lg_dirty_mult ${c.lgDirtyMult}, seed ${c.seed}${variantNote(c.vrangeVariant)}`,
     hostLine(result.host, busyCpus(c.cpus, c.pressureMiB)),
     '',

@@ -5,7 +5,8 @@
 import { PAGE_SIZE } from '../layout/layout.js';
 import type { LockStatRow } from '../locks/index.js';
 import { defaultWatermarks } from '../mm/config.js';
-import { Machine } from '../mm/machine.js';
+import { Machine, type Process } from '../mm/machine.js';
+import type { ProcessRef } from '../mm/thread.js';
 import { kswapdStop } from '../mm/vmscan.js';
 import { vmstatDelta } from '../mm/vmstat.js';
 import { CpuPool } from '../workers/cpus.js';
@@ -101,6 +102,12 @@ function runFailure(error: unknown, config: RunConfig): Error {
   return error instanceof Error ? error : new Error(message);
 }
 
+function forkOf(parent: Process): ProcessRef {
+  const child = parent.mainThread(0).fork();
+  if (typeof child === 'number') throw new Error(`ebizzy set-up: fork failed (${child})`);
+  return child;
+}
+
 export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promise<RunResult> {
   checkRunConfig(config);
   const pressure = config.pressureMiB > 0;
@@ -108,6 +115,7 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
   const machine = Machine.create({
     memoryMiB: config.memoryMiB,
     cpus: machineCpus,
+    // The ebizzy processes, their parent with --fork, the pressure process.
     maxProcesses: config.processes + 2,
     vaMiB: 1024,
     watermarks: experimentWatermarks(config),
@@ -122,9 +130,13 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
   try {
     // ebizzy's main threads: chunks allocated and filled before any thread starts.
     const specs: EbizzyThreadSpec[] = [];
+    // --fork: one parent fills the chunks and forks the ebizzy processes, which share them.
+    const parent = config.fork === true ? machine.createProcess() : null;
+    const parentSetup =
+      parent === null ? null : setupEbizzyProcess(parent.mainThread(0), config.ebizzy, config.policy);
     for (let p = 0; p < config.processes; p++) {
-      const proc = machine.createProcess();
-      const setup = setupEbizzyProcess(proc.mainThread(0), config.ebizzy, config.policy);
+      const proc = parent === null ? machine.createProcess() : forkOf(parent);
+      const setup = parentSetup ?? setupEbizzyProcess(proc.mainThread(0), config.ebizzy, config.policy);
       for (let i = 0; i < config.ebizzy.threads; i++) {
         specs.push({
           pid: proc.pid,

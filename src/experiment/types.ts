@@ -19,6 +19,11 @@ export interface RunConfig {
   policy: PurgePolicy;
   /** Simulated processes, each with `ebizzy.threads` threads. */
   processes: number;
+  /**
+   * The processes are forked from one parent that filled the chunks (and then only waits), so they
+   * share the chunks copy-on-write; otherwise each fills chunks of its own. Absent: false.
+   */
+  fork?: boolean;
   /** Simulated CPUs (worker threads) for the ebizzy threads. */
   cpus: number;
   memoryMiB: number;

@@ -235,14 +235,25 @@ export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** PTEs covered by one split page-table lock (one 4 KiB page-table page of 8-byte PTEs). */
 export const PTES_PER_PTL = 512;
 
-/** struct page: one per physical frame (24 bytes). */
+/** struct page: one per physical frame (32 bytes). */
 export const PAGE = defineStruct('page', [
   'flags', // PG_* (mm/page_alloc.ts)
-  'mm', // owning mm slot while mapped, else -1 (anonymous pages have exactly one mapping here)
-  'vpn', // virtual page number it is mapped at
+  'anonVma', // the anon_vma (mm/rmap.ts) whose mms may map it (page->mapping), else -1
+  'vpn', // virtual page number it is mapped at (every mapping of a COW-shared page uses the same)
   'next', // free list / per-CPU list / LRU link (frame numbers)
   'prev', // LRU back link
   'gen', // bumped on every free: TLB entries remember it, debug mode checks it on every access
+  'mapcount', // PTEs mapping it (page_mapcount); changed with atomics under the mapping PTE's PTL
+  'refcount', // one per mapping plus transient pins (page_count); the frame is freed at 0
+]);
+
+/**
+ * An anon_vma (mm/rmap.ts): the family of mms that may map one another's anonymous pages (a
+ * process and everything forked from it). Its lock is in anonVmaLocks, indexed alike.
+ */
+export const ANON_VMA = defineStruct('anon_vma', [
+  'members', // mms linked on it; the record is free at 0
+  'head', // first member mm (linked through MM.anonVmaNext), or -1
 ]);
 
 /** Machine-wide control words. */
@@ -285,6 +296,8 @@ export const MM = defineStruct(
     'vrangeFreeHead', // this mm's slice of the vrange node pool
     'vrangeCount',
     'volatileVmas', // VM_VOLATILE vmas (the vma policy), read by reclaim
+    'anonVma', // its anon_vma (mm/rmap.ts), or -1 while the slot is free
+    'anonVmaNext', // next member of that anon_vma, or -1
   ],
   { cacheLine: true },
 );
@@ -335,6 +348,8 @@ export interface MachineLayout extends LockDomainRegions, SchedRegions {
   mmTlb: Region;
   mmapSems: Region;
   vrangeLocks: Region;
+  anonVmas: Region;
+  anonVmaLocks: Region;
   vmas: Region;
   vrangeNodes: Region;
   ptls: Region;
@@ -378,6 +393,9 @@ export function planMachine(g: MachineGeometry): MachineLayout {
     mmTlb: b.records('mm_tlb', MM_TLB, g.maxProcesses),
     mmapSems: b.records('mmap_sems', RWSEM, g.maxProcesses),
     vrangeLocks: b.records('vrange_locks', MUTEX, g.maxProcesses),
+    // One anon_vma per mm at most (each live mm belongs to exactly one), so maxProcesses of them.
+    anonVmas: b.records('anon_vmas', ANON_VMA, g.maxProcesses, { cacheLine: false }),
+    anonVmaLocks: b.records('anon_vma_locks', MUTEX, g.maxProcesses),
     vmas: b.records('vmas', VMA, g.maxProcesses * g.maxVmasPerMm, { cacheLine: false }),
     vrangeNodes: b.records('vrange_nodes', VRANGE_NODE, g.maxProcesses * g.vrangeNodesPerMm, {
       cacheLine: false,

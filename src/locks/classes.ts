@@ -4,10 +4,15 @@
 //
 //   mmap_sem
 //     vrange_lock
-//       page table lock (split PTL)
-//         lru locks (vrange victim LRU, lazyfree page LRU)
-//           per-CPU page list lock (pcp)
-//             zone lock
+//       anon_vma lock
+//         page table lock (split PTL)
+//           lru locks (vrange victim LRU, lazyfree page LRU)
+//             per-CPU page list lock (pcp)
+//               zone lock
+//
+// A path that needs a second lock of one class (fork: the child's PTL under the parent's; purge of a
+// shared page: the other mms' vrange_locks under the victim's) takes it with trylock, which cannot
+// deadlock (see fork.ts, rmap.ts).
 //
 // Reclaim finds victims on an LRU: it drops the LRU lock before taking vrange_lock, and where it needs
 // mmap_sem it only trylocks (see vmscan.ts). lockdep checks every blocking acquire against this order.
@@ -24,11 +29,12 @@ export interface LockClassSpec {
 export const KERNEL_LOCK_CLASSES: readonly LockClassSpec[] = [
   { name: 'mmap_sem', kind: 'rwsem', rank: 0 },
   { name: 'vrange_lock', kind: 'mutex', rank: 1 },
-  { name: 'ptl', kind: 'spinlock', rank: 2 },
-  { name: 'vrange_lru_lock', kind: 'spinlock', rank: 3 },
-  { name: 'lazyfree_lru_lock', kind: 'spinlock', rank: 3 },
-  { name: 'pcp_lock', kind: 'spinlock', rank: 4 },
-  { name: 'zone_lock', kind: 'spinlock', rank: 5 },
+  { name: 'anon_vma_lock', kind: 'mutex', rank: 2 },
+  { name: 'ptl', kind: 'spinlock', rank: 3 },
+  { name: 'vrange_lru_lock', kind: 'spinlock', rank: 4 },
+  { name: 'lazyfree_lru_lock', kind: 'spinlock', rank: 4 },
+  { name: 'pcp_lock', kind: 'spinlock', rank: 5 },
+  { name: 'zone_lock', kind: 'spinlock', rank: 6 },
 ];
 
 export class LockClassTable {

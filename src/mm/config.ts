@@ -22,6 +22,12 @@ export interface MachineConfig {
   /** Free-page watermarks (pages); derived from memory size like Linux's min_free_kbytes when absent. */
   watermarks: { min: number; low: number; high: number };
   /**
+   * fork and volatile ranges: false (RFC v7) gives the child no volatile ranges, and pages the parent
+   * had purged read as zeros in the child; true (the later versions) gives the child a copy of the
+   * parent's ranges, purged flags and purged markers included.
+   */
+  forkInheritsVranges: boolean;
+  /**
    * The vrange syscall's rules: 'lab' (this project's, the default) or 'v7' (the RFC v7 patch's:
    * no mmap_sem and no mapping check, length rounded down, only overlapping ranges merged).
    * docs/design.md, "Deviations from RFC v7", lists both.
@@ -55,6 +61,8 @@ export interface Mutations {
   novolatileWithoutLock: boolean;
   /** Install a faulted page without re-checking that the PTE did not change meanwhile. */
   faultWithoutRecheck: boolean;
+  /** Purge a COW-shared page without checking that every other mapping of it is volatile. */
+  purgeIgnoresOtherMappings: boolean;
 }
 
 export const NO_MUTATIONS: Mutations = {
@@ -62,6 +70,7 @@ export const NO_MUTATIONS: Mutations = {
   skipPurgeRevalidation: false,
   novolatileWithoutLock: false,
   faultWithoutRecheck: false,
+  purgeIgnoresOtherMappings: false,
 };
 
 export type MachineConfigInput = Partial<Omit<MachineConfig, 'locks' | 'watermarks' | 'mutations'>> & {
@@ -110,6 +119,7 @@ export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
     pcpBatch: input.pcpBatch ?? 31,
     pcpHigh: input.pcpHigh ?? 186,
     watermarks,
+    forkInheritsVranges: input.forkInheritsVranges ?? false,
     debug: input.debug ?? false,
     arch: input.arch ?? 'wasm',
     locks: { ...DEFAULT_LOCK_OPTIONS, lockdep: input.debug ?? false, ...input.locks },

@@ -8,6 +8,7 @@
 
 import { type Arch, createArch } from '../arch/index.js';
 import {
+  ANON_VMA,
   CPU_PRIVATE,
   CPU_SHOOTDOWN,
   doubleIndex,
@@ -95,6 +96,7 @@ export class Kernel {
   readonly mmTlbBase: number;
   readonly vmaBase: number;
   readonly vrangeNodeBase: number;
+  readonly anonVmaBase: number;
   readonly pteBase: number;
   readonly pageBase: number;
   readonly ptlsPerMm: number;
@@ -110,6 +112,8 @@ export class Kernel {
   readonly pcpLocks: Spinlock[];
   readonly mmapSems: RwSemaphore[];
   readonly vrangeLocks: Mutex[];
+  /** Locks of the anon_vma records (mm/rmap.ts), indexed alike. */
+  readonly anonVmaLocks: Mutex[];
   private readonly ptlCache: (Spinlock | undefined)[];
   private readonly ptlFirst: number;
   private readonly ptlClass: number;
@@ -152,6 +156,7 @@ export class Kernel {
     this.mmTlbBase = wordIndex(L.mmTlb);
     this.vmaBase = wordIndex(L.vmas);
     this.vrangeNodeBase = wordIndex(L.vrangeNodes);
+    this.anonVmaBase = wordIndex(L.anonVmas);
     this.pteBase = wordIndex(L.ptes);
     this.pageBase = wordIndex(L.pages);
     this.ptlsPerMm = Math.ceil(this.geometry.vaPages / PTES_PER_PTL);
@@ -190,6 +195,11 @@ export class Kernel {
     this.vrangeLocks = Array.from(
       { length: config.maxProcesses },
       (_, mm) => new Mutex(this.dom, mutexFirst + mm * MUTEX.STRIDE, cls('vrange_lock')),
+    );
+    const anonVmaLockFirst = wordIndex(L.anonVmaLocks);
+    this.anonVmaLocks = Array.from(
+      { length: config.maxProcesses },
+      (_, av) => new Mutex(this.dom, anonVmaLockFirst + av * MUTEX.STRIDE, cls('anon_vma_lock')),
     );
     this.ptlFirst = wordIndex(L.ptls);
     this.ptlClass = cls('ptl');
@@ -251,6 +261,10 @@ export class Kernel {
 
   pageWord(frame: number, field: number): number {
     return this.pageBase + frame * PAGE.STRIDE + field;
+  }
+
+  anonVmaWord(anonVma: number, field: number): number {
+    return this.anonVmaBase + anonVma * ANON_VMA.STRIDE + field;
   }
 
   vmaWord(mm: number, index: number, field: number): number {
@@ -321,6 +335,10 @@ function initKernel(k: Kernel): void {
   for (let mm = 0; mm < g.maxProcesses; mm++) {
     m.mmapSems[mm].init();
     m.vrangeLocks[mm].init();
+    m.anonVmaLocks[mm].init();
+    i32[m.anonVmaWord(mm, ANON_VMA.head)] = NIL;
+    i32[m.mmWord(mm, MM.anonVma)] = NIL;
+    i32[m.mmWord(mm, MM.anonVmaNext)] = NIL;
     i32[m.mmWord(mm, MM.state)] = MM_FREE;
     i32[m.mmWord(mm, MM.vrangeRoot)] = NIL;
     i32[m.mmWord(mm, MM.vrangeFreeHead)] = NIL;
@@ -341,7 +359,7 @@ function initKernel(k: Kernel): void {
   // Every frame on the zone's free list, lowest first.
   for (let frame = 0; frame < g.frames; frame++) {
     i32[m.pageWord(frame, PAGE.flags)] = PG_FREE;
-    i32[m.pageWord(frame, PAGE.mm)] = -1;
+    i32[m.pageWord(frame, PAGE.anonVma)] = NIL;
     i32[m.pageWord(frame, PAGE.next)] = frame + 1 < g.frames ? frame + 1 : NIL;
     i32[m.pageWord(frame, PAGE.prev)] = NIL;
   }

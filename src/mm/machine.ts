@@ -125,7 +125,7 @@ export class Process {
   }
 
   thread(cpu: number): Thread {
-    return new Thread(this.machine.cpu(cpu), this.mm, this.pid);
+    return new Thread(this.machine.cpu(cpu), this.mm, this.pid, this.machine);
   }
 
   /** exit: unmaps everything and frees the process slot, running on CPU `cpu`. */

@@ -9,6 +9,7 @@ import { zapPageRange } from './memory.js';
 import { PG_LAZYFREE } from './page_alloc.js';
 import { walkPtes } from './pagewalk.js';
 import { PTE_DIRTY, PTE_PRESENT, pteFrame } from './pgtable.js';
+import { pageMapcount } from './rmap.js';
 import { flushTlbMm } from './tlb.js';
 import { EINVAL, ENOMEM, MADV_DONTNEED, MADV_FREE, MADV_NORMAL } from './uapi.js';
 import { findVma, madviseRangeArgs, rangeMapped, vmaCount, vmaEnd, vmaStart } from './vma.js';
@@ -24,7 +25,8 @@ import { VM } from './vmstat.js';
  *
  * MADV_DONTNEED zaps the pages now (shootdown, frames freed): the range reads as zeros and each
  * later touch costs a fault, an allocation and a zero-fill. MADV_FREE only clears the dirty bits
- * (and flushes TLBs): the pages stay mapped until reclaim discards the ones still clean.
+ * (and flushes TLBs): the pages stay mapped until reclaim discards the ones still clean. Pages
+ * shared copy-on-write with another mm are left alone, as Linux does.
  */
 export function sysMadvise(cpu: Cpu, mm: number, addr: number, length: number, advice: number): number {
   const k = cpu.k;
@@ -60,6 +62,7 @@ function madviseFree(cpu: Cpu, mm: number, start: number, end: number): void {
   const i32 = k.i32;
   const batch = cpu.lazyfreeBatch;
   let marked = 0;
+  let shared = 0;
   let n = 0;
   // A batch is one PTL block: it joins the LRU (in blockDone) while the PTL still pins the mapping,
   // so a racing zap frees the frame only after taking it off the list again.
@@ -70,8 +73,15 @@ function madviseFree(cpu: Cpu, mm: number, start: number, end: number): void {
     end,
     (word) => {
       if ((i32[word] & PTE_PRESENT) !== 0) {
+        const frame = pteFrame(i32[word]);
+        // As Linux: a page another mm maps too (COW-shared after fork) is not lazily freed. Its
+        // mapcount cannot grow while we hold this PTL (fork copies a PTE under its PTL).
+        if (pageMapcount(k, frame) !== 1) {
+          shared++;
+          return true;
+        }
         // Atomic: the MMU may be setting DIRTY right now; a write after this must set it again.
-        const frame = pteFrame(Atomics.and(i32, word, ~PTE_DIRTY));
+        Atomics.and(i32, word, ~PTE_DIRTY);
         if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) === 0) batch[n++] = frame;
       }
       return true;
@@ -86,4 +96,5 @@ function madviseFree(cpu: Cpu, mm: number, start: number, end: number): void {
   // No CPU may keep a TLB entry that lets it write without setting DIRTY.
   flushTlbMm(cpu, mm);
   cpu.count(VM.pglazyfree, marked);
+  if (shared > 0) cpu.count(VM.pglazyfree_shared_skip, shared);
 }

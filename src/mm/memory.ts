@@ -3,11 +3,22 @@
 
 import { PAGE } from '../layout/layout.js';
 import type { Cpu } from './cpu.js';
-import { clearPage } from './highmem.js';
+import { clearPage, copyPage } from './highmem.js';
 import { allocPage, freePage, PG_ANON } from './page_alloc.js';
 import { walkPtes } from './pagewalk.js';
-import { mkPte, PTE_DIRTY, PTE_NONE, PTE_PRESENT, PTE_PURGED, PTE_WRITE, pteFrame } from './pgtable.js';
+import {
+  mkPte,
+  PTE_DIRTY,
+  PTE_NONE,
+  PTE_PRESENT,
+  PTE_PROTNONE,
+  PTE_PURGED,
+  PTE_WRITE,
+  pteFrame,
+} from './pgtable.js';
+import { getPage, pageAddNewAnonRmap, pageMapcount, pageRemoveRmap, putPage } from './rmap.js';
 import { OutOfMemoryError, SigBus, SigSegv } from './signals.js';
+import { flushTlbMm } from './tlb.js';
 import { VM_READ, VM_VOLATILE, VM_WRITE, vmaContaining, vmaFlags } from './vma.js';
 import { directReclaim, unmapFrame } from './vmscan.js';
 import { VM } from './vmstat.js';
@@ -36,8 +47,9 @@ export function handleMmFault(cpu: Cpu, mm: number, vpn: number, write: boolean,
     const pteWord = k.pteWord(mm, vpn);
     const pte = Atomics.load(k.i32, pteWord);
     if ((pte & PTE_PRESENT) !== 0) {
-      // Another CPU mapped it first, or a write to a page mprotect left read-only in a now writable VMA.
-      if (write && (pte & PTE_WRITE) === 0) makeWritable(cpu, mm, vpn, pteWord, pte);
+      // Another CPU mapped it first, or a write to a write-protected PTE of a writable VMA: a
+      // COW-shared page after fork, or one mprotect left read-only.
+      if (write && (pte & PTE_WRITE) === 0) doWpPage(cpu, mm, vpn, pteWord, address);
       return;
     }
     if ((pte & PTE_PURGED) !== 0 && purgedStillVolatile(cpu, mm, vpn, flags)) {
@@ -56,14 +68,69 @@ function purgedStillVolatile(cpu: Cpu, mm: number, vpn: number, vmFlags: number)
   return vrangeFaultIsVolatile(cpu, mm, vpn);
 }
 
-/** pteWord is vpn's PTE (k.pteWord(mm, vpn)), pte the value the fault saw in it. */
-function makeWritable(cpu: Cpu, mm: number, vpn: number, pteWord: number, pte: number): void {
+/**
+ * do_wp_page: a write to a present, write-protected PTE (pteWord, vpn's) of a writable VMA. A frame
+ * this PTE alone maps is reused in place; a COW-shared one is copied to a fresh frame that replaces
+ * it in this PTE, the others keep the old one. Caller holds mmap_sem for read; the MMU retries the
+ * access afterwards, so a PTE that changed meanwhile is simply left for the retry.
+ */
+function doWpPage(cpu: Cpu, mm: number, vpn: number, pteWord: number, address: number): void {
   const k = cpu.k;
+  const i32 = k.i32;
   const ptl = k.ptl(mm, vpn);
   ptl.lock(cpu.lock);
-  // A write fault sets DIRTY with WRITE, as the MMU would on the access it is about to retry.
-  Atomics.compareExchange(k.i32, pteWord, pte, pte | PTE_WRITE | PTE_DIRTY);
+  const pte = Atomics.load(i32, pteWord);
+  if ((pte & PTE_PRESENT) === 0 || (pte & PTE_WRITE) !== 0) {
+    ptl.unlock(cpu.lock);
+    return;
+  }
+  const old = pteFrame(pte);
+  if (pageMapcount(k, old) === 1) {
+    wpPageReuse(cpu, pteWord);
+    ptl.unlock(cpu.lock);
+    return;
+  }
+  // Pinned, the old frame outlives its mappings while we copy it with no lock held.
+  getPage(k, old);
   ptl.unlock(cpu.lock);
+  const frame = allocPage(cpu, directReclaim);
+  if (frame < 0) {
+    putPage(cpu, old);
+    cpu.count(VM.oom_kill);
+    throw new OutOfMemoryError(address, cpu.id, 'no free frame for a copy-on-write break');
+  }
+  copyPage(k, frame, old);
+  ptl.lock(cpu.lock);
+  if (Atomics.load(i32, pteWord) !== pte || pageMapcount(k, old) === 1) {
+    // Purged, unmapped or already broken meanwhile: the retry sees the new PTE. Or the other
+    // mappings went while we copied: the page is ours alone now, reuse it.
+    if (Atomics.load(i32, pteWord) === pte) wpPageReuse(cpu, pteWord);
+    ptl.unlock(cpu.lock);
+    freePage(cpu, frame);
+    putPage(cpu, old);
+    return;
+  }
+  pageAddNewAnonRmap(k, frame, mm, vpn);
+  i32[k.pageWord(frame, PAGE.flags)] = PG_ANON;
+  // Publishes the copy; pairs with the MMU's Atomics.load of the PTE. The old frame keeps its other
+  // mappings (mapcount was above 1 under this PTL, so it stays above 0).
+  Atomics.store(i32, pteWord, mkPte(frame, PTE_WRITE | PTE_DIRTY | (pte & PTE_PROTNONE)));
+  pageRemoveRmap(k, old);
+  ptl.unlock(cpu.lock);
+  cpu.count(VM.cow_fault);
+  // Other CPUs of mm may still read the old frame through their TLBs: after this none does, and the
+  // mapping's reference can go (with the pin).
+  flushTlbMm(cpu, mm);
+  putPage(cpu, old);
+  putPage(cpu, old);
+}
+
+/** wp_page_reuse: the PTE maps a frame no other PTE maps; make it writable. Caller holds the PTL. */
+function wpPageReuse(cpu: Cpu, pteWord: number): void {
+  // A write fault sets DIRTY with WRITE, as the MMU would on the access it is about to retry. No MMU
+  // sets bits in a read-only PTE, and every other writer holds the PTL: an OR is enough.
+  Atomics.or(cpu.k.i32, pteWord, PTE_WRITE | PTE_DIRTY);
+  cpu.count(VM.pgreuse);
 }
 
 /**
@@ -91,8 +158,7 @@ function doAnonymousPage(
   const ptl = k.ptl(mm, vpn);
   ptl.lock(cpu.lock);
   if (k.config.mutations.faultWithoutRecheck || Atomics.load(k.i32, pteWord) === expected) {
-    k.i32[k.pageWord(frame, PAGE.mm)] = mm;
-    k.i32[k.pageWord(frame, PAGE.vpn)] = vpn;
+    pageAddNewAnonRmap(k, frame, mm, vpn);
     k.i32[k.pageWord(frame, PAGE.flags)] = PG_ANON;
     // Publishes the mapping; pairs with the MMU's Atomics.load of the PTE.
     Atomics.store(k.i32, pteWord, mkPte(frame, (writable ? PTE_WRITE : 0) | (write ? PTE_DIRTY : 0)));

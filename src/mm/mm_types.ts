@@ -7,7 +7,7 @@
 export const PG_FREE = 1;
 /** On a per-CPU page list (still free). */
 export const PG_PCP = 2;
-/** Mapped anonymous memory (page.mm, page.vpn say where). */
+/** Mapped anonymous memory (page.anonVma, page.vpn say where: mm/rmap.ts). */
 export const PG_ANON = 4;
 /** Marked by MADV_FREE and on the lazyfree LRU. */
 export const PG_LAZYFREE = 8;

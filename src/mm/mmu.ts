@@ -11,7 +11,7 @@
 // page; bytes to or from a JS array (read, write) are TypedArray copies, as the JS side of the copy
 // lies outside the machine's memory.
 
-import { PAGE, PAGE_SIZE, TLB_ENTRY } from '../layout/layout.js';
+import { MM, PAGE, PAGE_SIZE, TLB_ENTRY } from '../layout/layout.js';
 import { SchedPoint } from '../locks/index.js';
 import type { Cpu } from './cpu.js';
 import { handleMmFault } from './memory.js';
@@ -141,12 +141,13 @@ function frameGen(cpu: Cpu, frame: number): number {
 function checkGeneration(cpu: Cpu, mm: number, vpn: number, frame: number, gen: number): void {
   const k = cpu.k;
   const now = frameGen(cpu, frame);
-  const owner = k.i32[k.pageWord(frame, PAGE.mm)];
+  // A COW-shared frame is mapped by several mms of one anon_vma, all at the same page.
+  const owner = k.i32[k.pageWord(frame, PAGE.anonVma)];
   const ownerVpn = k.i32[k.pageWord(frame, PAGE.vpn)];
-  if (now !== gen || owner !== mm || ownerVpn !== vpn) {
+  if (now !== gen || owner !== k.i32[k.mmWord(mm, MM.anonVma)] || ownerVpn !== vpn) {
     throw new UseAfterFreeError(
       `use after free: cpu ${cpu.id} accessed frame ${frame} through a stale TLB entry for mm ${mm} page 0x${vpn.toString(16)} ` +
-        `(entry gen ${gen}, frame gen ${now}, frame now owned by mm ${owner} page 0x${ownerVpn.toString(16)})`,
+        `(entry gen ${gen}, frame gen ${now}, frame now owned by anon_vma ${owner} page 0x${ownerVpn.toString(16)})`,
     );
   }
 }

@@ -5,6 +5,7 @@
 import type { Cpu } from './cpu.js';
 import type { TlbGather } from './mm_types.js';
 import { freePages, freePagesToZone } from './page_alloc.js';
+import { putPages } from './rmap.js';
 import { flushTlbMm } from './tlb.js';
 
 /** Frames gathered before a forced flush (Linux: one batch page of pointers, ~500). */
@@ -37,12 +38,17 @@ export class MmuGather implements TlbGather<Cpu> {
     this.frames[this.count++] = frame;
   }
 
-  /** Shootdown, then free the batch. Caller holds no PTL (the shootdown may wait). */
+  /**
+   * Shootdown, then drop the reference each unmapped PTE held and free the frames that had no other
+   * (a COW-shared frame stays with its other mappings, a pinned one with its pinner). Caller holds
+   * no PTL (the shootdown may wait).
+   */
   flush(): void {
     if (this.count === 0) return;
     flushTlbMm(this.cpu, this.mm);
-    if (this.toZone) freePagesToZone(this.cpu, this.frames, this.count);
-    else freePages(this.cpu, this.frames, this.count);
+    const last = putPages(this.cpu.k, this.frames, this.count);
+    if (this.toZone) freePagesToZone(this.cpu, this.frames, last);
+    else freePages(this.cpu, this.frames, last);
     this.count = 0;
   }
 }

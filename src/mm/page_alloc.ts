@@ -149,7 +149,12 @@ function retire(k: Kernel, frame: number): void {
   const flags = i32[k.pageWord(frame, PAGE.flags)];
   if ((flags & PG_FREE) !== 0) throw new Error(`double free of frame ${frame}`);
   if ((flags & PG_LAZYFREE) !== 0) throw new Error(`frame ${frame} freed while still on the lazyfree LRU`);
-  i32[k.pageWord(frame, PAGE.mm)] = -1;
+  // A frame that was mapped goes only when its last mapping and its last reference did (mm/rmap.ts).
+  if (i32[k.pageWord(frame, PAGE.mapcount)] !== 0 || i32[k.pageWord(frame, PAGE.refcount)] !== 0)
+    throw new Error(
+      `frame ${frame} freed with mapcount ${i32[k.pageWord(frame, PAGE.mapcount)]}, refcount ${i32[k.pageWord(frame, PAGE.refcount)]}`,
+    );
+  i32[k.pageWord(frame, PAGE.anonVma)] = NIL;
   i32[k.pageWord(frame, PAGE.vpn)] = -1;
   i32[k.pageWord(frame, PAGE.prev)] = NIL;
   i32[k.pageWord(frame, PAGE.gen)] = (i32[k.pageWord(frame, PAGE.gen)] + 1) | 0;

@@ -4,10 +4,23 @@ import { CONTROL, MM } from '../layout/layout.js';
 import type { Cpu } from './cpu.js';
 import { type Kernel, MM_EXITING, MM_FREE, MM_LIVE } from './kernel.js';
 import { doMunmap } from './mmap.js';
+import { anonVmaNew, anonVmaUnlink } from './rmap.js';
 import { vrangeInitMm } from './vrange.js';
 
-/** Allocates an mm slot; returns [mm, pid], or null when the process table is full. */
+/** Allocates an mm slot for a new process; returns [mm, pid], or null when the process table is full. */
 export function mmAlloc(k: Kernel): [number, number] | null {
+  const slot = mmAllocSlot(k);
+  if (slot === null) return null;
+  anonVmaNew(k, slot[0]);
+  mmPublish(k, slot[0]);
+  return slot;
+}
+
+/**
+ * An empty mm slot (no VMA, no range, no anon_vma yet), not yet live: pid lookups and reclaim's scans
+ * skip it until mmPublish(). Null when the process table is full.
+ */
+export function mmAllocSlot(k: Kernel): [number, number] | null {
   const i32 = k.i32;
   for (let mm = 0; mm < k.config.maxProcesses; mm++) {
     const state = k.mmWord(mm, MM.state);
@@ -17,11 +30,14 @@ export function mmAlloc(k: Kernel): [number, number] | null {
     i32[k.mmWord(mm, MM.vmaCount)] = 0;
     i32[k.mmWord(mm, MM.volatileVmas)] = 0;
     vrangeInitMm(k, mm);
-    // Publishes the initialised mm; pairs with the state loads of pid lookups and reclaim.
-    Atomics.store(i32, state, MM_LIVE);
     return [mm, pid];
   }
   return null;
+}
+
+/** Publishes an initialised mm; pairs with the state loads of pid lookups and reclaim. */
+export function mmPublish(k: Kernel, mm: number): void {
+  Atomics.store(k.i32, k.mmWord(mm, MM.state), MM_LIVE);
 }
 
 /** The mm slot of a live pid, or -1. */
@@ -55,5 +71,7 @@ export function exitMm(cpu: Cpu, mm: number): void {
   } finally {
     sem.upWrite(cpu.lock);
   }
+  // It maps nothing now: no rmap walk can find it through its anon_vma any more.
+  anonVmaUnlink(cpu, mm);
   Atomics.store(i32, k.mmWord(mm, MM.state), MM_FREE);
 }

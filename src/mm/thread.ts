@@ -5,6 +5,7 @@
 // user mode across many accesses (a syscall inside still leaves it, as a real one enters the kernel).
 
 import type { Cpu } from './cpu.js';
+import { sysFork } from './fork.js';
 import { sysMadvise } from './madvise.js';
 import { sysMmap, sysMunmap } from './mmap.js';
 import { inUser, userCopy, userFill, userLoad32, userRead, userStore32, userWrite } from './mmu.js';
@@ -22,12 +23,27 @@ export interface MmapOptions {
   flags?: number;
 }
 
+/** A process as fork returns it (machine.ts's Process is one; declared here so as not to import it). */
+export interface ProcessRef {
+  readonly pid: number;
+  mainThread(cpu?: number): Thread;
+  thread(cpu: number): Thread;
+  exit(cpu?: number): void;
+}
+
+/** Where a thread finds a process by pid (machine.ts's Machine). */
+export interface ProcessTable {
+  process(pid: number): ProcessRef;
+}
+
 export class Thread {
   constructor(
     readonly cpu: Cpu,
     /** The process's mm slot. */
     readonly mm: number,
     readonly pid: number,
+    /** The machine's process table, through which fork returns the child. */
+    readonly processes?: ProcessTable,
   ) {}
 
   get cpuId(): number {
@@ -61,6 +77,18 @@ export class Thread {
 
   madvise(addr: number, length: number, advice: number): number {
     return this.syscall(() => sysMadvise(this.cpu, this.mm, addr, length, advice));
+  }
+
+  /**
+   * fork(): the child process, whose memory is a copy-on-write copy of this one's (src/mm/fork.ts),
+   * or -EAGAIN when the process table is full. The child runs nothing until given a thread.
+   */
+  fork(): ProcessRef | number {
+    const pid = this.syscall(() => sysFork(this.cpu, this.mm));
+    if (pid < 0) return pid;
+    if (this.processes === undefined)
+      throw new Error(`thread of pid ${this.pid}: fork needs the process table`);
+    return this.processes.process(pid);
   }
 
   vrange(addr: number, length: number, mode: number, behavior = 0): number {

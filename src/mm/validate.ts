@@ -1,13 +1,15 @@
 // The whole-machine validator (validate_mm and friends), for a quiescent machine: no CPU in the
 // kernel or in user mode (between runs, or with every CPU paused at a safe point).
 //
-// Checks: every frame is free (zone or per-CPU list) or mapped by exactly one PTE, and the counts
-// add up; struct page agrees with the PTE that maps it; VMAs are sorted and disjoint and PTEs exist
+// Checks: every frame is free (zone or per-CPU list) or mapped by as many PTEs as its mapcount (and
+// refcount) says, and the counts add up; struct page agrees with the PTEs that map it (same page,
+// same anon_vma) and the anon_vma lists agree with the mms; VMAs are sorted and disjoint and PTEs exist
 // only inside them; purged markers lie only in purged volatile ranges; vrange trees have the right
 // shape and augmentation and every range is on the victim LRU; no TLB holds a stale translation;
 // RSS and the allocation counters add up; no lock is held.
 
 import {
+  ANON_VMA,
   CPU_PRIVATE,
   CPU_SHOOTDOWN,
   MM,
@@ -66,7 +68,8 @@ class Problems {
 
 export function validateMachine(k: Kernel): ValidationSummary {
   const p = new Problems();
-  const owner = new Int32Array(k.geometry.frames).fill(-1); // -1 unseen, -2 free, else mm
+  const owner = new Int32Array(k.geometry.frames).fill(-1); // -1 unseen, -2 free, else first mm mapping it
+  const ptes = new Int32Array(k.geometry.frames); // PTEs mapping each frame
   const freeFrames = checkZone(k, p, owner);
   const pcpFrames = checkPcp(k, p, owner);
   let mappedFrames = 0;
@@ -75,8 +78,10 @@ export function validateMachine(k: Kernel): ValidationSummary {
     if (Atomics.load(k.i32, k.mmWord(mm, MM.state)) !== MM_LIVE) continue;
     checkVmas(k, p, mm);
     vranges += checkVranges(k, p, mm);
-    mappedFrames += checkPtes(k, p, mm, owner);
+    mappedFrames += checkPtes(k, p, mm, owner, ptes);
   }
+  checkPageCounts(k, p, ptes);
+  checkAnonVmas(k, p);
   const lazyfreePages = checkLru(k, p, owner, vranges);
   for (let frame = 0; frame < k.geometry.frames; frame++) {
     if (owner[frame] === -1) p.add(`frame ${frame} is neither free nor mapped (leaked)`);
@@ -177,10 +182,12 @@ function purgedSpans(k: Kernel, mm: number): [number, number][] {
   return spans;
 }
 
-function checkPtes(k: Kernel, p: Problems, mm: number, owner: Int32Array): number {
+function checkPtes(k: Kernel, p: Problems, mm: number, owner: Int32Array, ptes: Int32Array): number {
   const i32 = k.i32;
   const spans = purgedSpans(k, mm);
+  // Frames this mm is the first (in mm order) to map, and PTEs mapping a frame.
   let mapped = 0;
+  let ptesOfMm = 0;
   let index = 0;
   const count = vmaCount(k, mm);
   for (let vpn = 0; vpn < k.geometry.vaPages; vpn++) {
@@ -205,25 +212,84 @@ function checkPtes(k: Kernel, p: Problems, mm: number, owner: Int32Array): numbe
       continue;
     }
     const frame = pteFrame(pte);
-    claim(p, owner, frame, mm, `mm ${mm} page 0x${vpn.toString(16)}`);
+    const where = `mm ${mm} page 0x${vpn.toString(16)}`;
+    if (frame >= owner.length) {
+      p.add(`${where}: frame ${frame} out of range`);
+      continue;
+    }
+    if (owner[frame] === -2) p.add(`${where}: maps frame ${frame}, which is free`);
+    else if (owner[frame] === -1) {
+      owner[frame] = mm;
+      mapped++;
+    }
+    ptes[frame]++;
     const flags = i32[k.pageWord(frame, PAGE.flags)];
     if ((flags & PG_ANON) === 0 || (flags & (PG_FREE | PG_PCP)) !== 0)
       p.add(`mm ${mm} maps frame ${frame} with page flags ${flags}`);
-    if (i32[k.pageWord(frame, PAGE.mm)] !== mm || i32[k.pageWord(frame, PAGE.vpn)] !== vpn) {
+    // rmap: every mapping of a frame is at its vpn, in an mm of its anon_vma.
+    if (i32[k.pageWord(frame, PAGE.vpn)] !== vpn)
       p.add(
-        `frame ${frame}: struct page says mm ${i32[k.pageWord(frame, PAGE.mm)]} page ${i32[k.pageWord(frame, PAGE.vpn)]}, PTE of mm ${mm} page ${vpn} maps it`,
+        `frame ${frame}: struct page says page ${i32[k.pageWord(frame, PAGE.vpn)]}, PTE of ${where} maps it`,
       );
-    }
+    if (i32[k.pageWord(frame, PAGE.anonVma)] !== i32[k.mmWord(mm, MM.anonVma)])
+      p.add(
+        `frame ${frame}: anon_vma ${i32[k.pageWord(frame, PAGE.anonVma)]}, but ${where} of anon_vma ${i32[k.mmWord(mm, MM.anonVma)]} maps it`,
+      );
+    ptesOfMm++;
     const vmFlags = vmaFlags(k, mm, index);
     if ((pte & PTE_WRITE) !== 0 && (vmFlags & VM_WRITE) === 0)
       p.add(`mm ${mm} page 0x${vpn.toString(16)}: writable PTE in a read-only VMA`);
     if ((pte & PTE_PROTNONE) === 0 && (vmFlags & VM_READ) === 0)
       p.add(`mm ${mm} page 0x${vpn.toString(16)}: accessible PTE in a PROT_NONE VMA`);
-    mapped++;
   }
   const rss = rssPages(k, mm);
-  if (rss !== mapped) p.add(`mm ${mm}: RSS counters say ${rss} pages, page table maps ${mapped}`);
+  if (rss !== ptesOfMm) p.add(`mm ${mm}: RSS counters say ${rss} pages, page table maps ${ptesOfMm}`);
   return mapped;
+}
+
+/**
+ * Every mapped frame's mapcount equals the PTEs mapping it, and (nothing being in flight) so does
+ * its refcount; every free or unmapped frame has both at zero; a lazyfree frame is mapped once.
+ */
+function checkPageCounts(k: Kernel, p: Problems, ptes: Int32Array): void {
+  const i32 = k.i32;
+  for (let frame = 0; frame < ptes.length; frame++) {
+    const mapcount = i32[k.pageWord(frame, PAGE.mapcount)];
+    const refcount = i32[k.pageWord(frame, PAGE.refcount)];
+    if (mapcount !== ptes[frame])
+      p.add(`frame ${frame}: mapcount ${mapcount}, mapped by ${ptes[frame]} PTEs`);
+    if (refcount !== ptes[frame])
+      p.add(`frame ${frame}: refcount ${refcount} with ${ptes[frame]} mappings and nothing in flight`);
+    if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) !== 0 && ptes[frame] !== 1)
+      p.add(`lazyfree frame ${frame} is mapped ${ptes[frame]} times`);
+  }
+}
+
+/** rmap: each anon_vma's member list holds exactly the mms that say they are on it. */
+function checkAnonVmas(k: Kernel, p: Problems): void {
+  const i32 = k.i32;
+  const seen = new Int32Array(k.config.maxProcesses);
+  for (let av = 0; av < k.config.maxProcesses; av++) {
+    const members = i32[k.anonVmaWord(av, ANON_VMA.members)];
+    let n = 0;
+    for (let mm = i32[k.anonVmaWord(av, ANON_VMA.head)]; mm !== NIL; mm = i32[k.mmWord(mm, MM.anonVmaNext)]) {
+      if (n++ > k.config.maxProcesses) {
+        p.add(`anon_vma ${av}: member list has a cycle`);
+        break;
+      }
+      seen[mm]++;
+      if (i32[k.mmWord(mm, MM.anonVma)] !== av)
+        p.add(`anon_vma ${av} lists mm ${mm}, which says anon_vma ${i32[k.mmWord(mm, MM.anonVma)]}`);
+      if (Atomics.load(i32, k.mmWord(mm, MM.state)) !== MM_LIVE)
+        p.add(`anon_vma ${av} lists mm ${mm}, not live`);
+    }
+    if (n !== members) p.add(`anon_vma ${av}: members says ${members}, list has ${n}`);
+  }
+  for (let mm = 0; mm < k.config.maxProcesses; mm++) {
+    const live = Atomics.load(i32, k.mmWord(mm, MM.state)) === MM_LIVE;
+    if (live && seen[mm] !== 1) p.add(`mm ${mm} is on ${seen[mm]} anon_vma lists`);
+    if (!live && i32[k.mmWord(mm, MM.anonVma)] !== NIL) p.add(`free mm ${mm} still has anon_vma`);
+  }
 }
 
 function checkVranges(k: Kernel, p: Problems, mm: number): number {

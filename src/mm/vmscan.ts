@@ -17,12 +17,14 @@ import type { Cpu } from './cpu.js';
 import type { Kernel } from './kernel.js';
 import { MM_LIVE } from './kernel.js';
 import type { MmuGather } from './mmu_gather.js';
-import { PG_LAZYFREE, zoneFree } from './page_alloc.js';
+import { freePagesToZone, PG_LAZYFREE, zoneFree } from './page_alloc.js';
 import { walkPtes } from './pagewalk.js';
 import { PTE_DIRTY, PTE_NONE, PTE_PRESENT, PTE_PURGED, pteFrame } from './pgtable.js';
-import { VM_PURGED, VM_VOLATILE, vmaCount, vmaEnd, vmaFlags, vmaStart } from './vma.js';
+import { anonVmaOf, pageMapcount, pageRemoveRmap, putPageTestZero, rmapWalk } from './rmap.js';
+import { flushTlbMm } from './tlb.js';
+import { VM_PURGED, VM_VOLATILE, vmaContaining, vmaCount, vmaEnd, vmaFlags, vmaStart } from './vma.js';
 import { VM } from './vmstat.js';
-import { nodeWord, VR_PARTIAL, VR_PURGED } from './vrange.js';
+import { nodeWord, VR_PARTIAL, VR_PURGED, vrangeCovers } from './vrange.js';
 
 /** MADV_FREE's part: frames whose dirty bits were cleared (and flushed) join the lazyfree LRU. */
 export function lazyfreeAdd(cpu: Cpu, frames: Int32Array, count: number): void {
@@ -58,9 +60,11 @@ export function lazyfreeUnlink(cpu: Cpu, frame: number): void {
 /**
  * The rest of unmapping a mapped page of mm whose PTE the caller has just cleared (or made a purged
  * marker) under its PTL, which it still holds: the frame leaves the lazyfree LRU and the mm's RSS,
- * and joins the gather that frees it after the shootdown.
+ * and joins the gather that drops the mapping's reference after the shootdown (freeing the frame if
+ * it was the last).
  */
 export function unmapFrame(cpu: Cpu, mm: number, frame: number, tlb: MmuGather): void {
+  pageRemoveRmap(cpu.k, frame);
   lazyfreeUnlink(cpu, frame);
   cpu.rssAdd(mm, -1);
   tlb.add(frame);
@@ -84,9 +88,15 @@ function countDiscard(cpu: Cpu, pages: number, direct: boolean): void {
   cpu.count(direct ? VM.pgdiscard_direct : VM.pgdiscard_kswapd, pages);
 }
 
+/** Shared pages a walk collects before it stops to try them (they need locks the walk cannot hold). */
+const SHARED_BATCH = 64;
+const sharedVpns = new Int32Array(SHARED_BATCH);
+
 /**
- * Discards up to `max` mapped pages of [start, end) of mm: their PTEs become purged markers and
- * their frames go back to the zone after a shootdown. Returns [scanned, discarded].
+ * Discards up to `max` mapped pages of [start, end) of mm, a volatile span: their PTEs become purged
+ * markers and their frames go back to the zone after a shootdown. A page mapped by other mms too
+ * (COW-shared after fork) goes only if it is volatile in all of them (discardShared). Caller holds
+ * mm's vrange_lock (vrange policy) or mmap_sem (vma policy). Returns [scanned, discarded].
  */
 function discardRange(cpu: Cpu, mm: number, start: number, end: number, max: number): [number, number] {
   const k = cpu.k;
@@ -95,17 +105,143 @@ function discardRange(cpu: Cpu, mm: number, start: number, end: number, max: num
   let scanned = 0;
   let discarded = 0;
   for (let vpn = start; vpn < end && discarded < max; ) {
-    vpn = walkPtes(cpu, mm, vpn, end, (word) => {
+    let shared = 0;
+    vpn = walkPtes(cpu, mm, vpn, end, (word, at) => {
       scanned++;
-      if ((i32[word] & PTE_PRESENT) !== 0) {
-        unmapFrame(cpu, mm, pteFrame(Atomics.exchange(i32, word, PTE_PURGED)), tlb);
-        discarded++;
+      const pte = i32[word];
+      if ((pte & PTE_PRESENT) !== 0) {
+        // Mapped once, under this PTL: nobody can add a mapping (fork copies under it too).
+        if (pageMapcount(k, pteFrame(pte)) === 1) {
+          unmapFrame(cpu, mm, pteFrame(Atomics.exchange(i32, word, PTE_PURGED)), tlb);
+          discarded++;
+        } else {
+          sharedVpns[shared++] = at;
+        }
       }
-      return !tlb.full && discarded < max;
+      return !tlb.full && discarded < max && shared < SHARED_BATCH;
     });
     tlb.flush();
+    for (let i = 0; i < shared && discarded < max; i++)
+      if (discardShared(cpu, mm, sharedVpns[i])) discarded++;
   }
   return [scanned, discarded];
+}
+
+/** A lock discardShared took with trylock, to give back. */
+type HeldLock = { unlock(): void };
+
+/**
+ * try_to_discard_vpage for a page of mm's volatile span at vpn that other mms map too (RFC v7): under
+ * the anon_vma lock (no new mapping can appear), every other mapping must be volatile — in that mm's
+ * vrange tree, whose vrange_lock we take, or in a VM_VOLATILE VMA, whose mmap_sem we take for read,
+ * both with trylock (a second lock of a class we hold; busy means skip). Then the page is unmapped
+ * from all of them, each mm's range marked purged and its TLBs shot down, and the frame freed.
+ * Otherwise it is kept and counted. Caller holds mm's vrange_lock or mmap_sem, no PTL; it marks
+ * mm's own range purged. Returns whether mm's PTE was discarded.
+ */
+function discardShared(cpu: Cpu, mm: number, vpn: number): boolean {
+  const k = cpu.k;
+  const i32 = k.i32;
+  const av = anonVmaOf(k, mm);
+  const avLock = k.anonVmaLocks[av];
+  const held: HeldLock[] = [];
+  avLock.lock(cpu.lock);
+  try {
+    // The frame mm maps now (it may have changed since the walk) and the mms that map it.
+    const pte = Atomics.load(i32, k.pteWord(mm, vpn));
+    if ((pte & PTE_PRESENT) === 0) return false;
+    const frame = pteFrame(pte);
+    const mappers = new Int32Array(k.config.maxProcesses);
+    const n = rmapWalk(k, av, vpn, frame, mappers);
+    const ignoreOthers = k.config.mutations.purgeIgnoresOtherMappings;
+    const marks: number[] = [];
+    for (let i = 0; i < n && !ignoreOthers; i++) {
+      if (mappers[i] === mm) continue;
+      const mark = lockIfVolatile(cpu, mappers[i], vpn, held);
+      if (mark === null || held.length > MAX_SHARED_LOCKS) {
+        cpu.count(VM.pgvrange_shared_skip);
+        return false;
+      }
+      marks.push(mappers[i], mark);
+    }
+    // Every mapping is volatile and stays so while we hold the locks: unmap it everywhere.
+    let dropped = 0;
+    let ours = false;
+    for (let i = 0; i < n; i++) {
+      const other = mappers[i];
+      if (!unmapShared(cpu, other, vpn, frame)) continue;
+      dropped++;
+      if (other === mm) ours = true;
+      flushTlbMm(cpu, other);
+    }
+    for (let i = 0; i < marks.length; i += 2) markPurged(cpu, marks[i], vpn, marks[i + 1]);
+    // The mappings' references go after every shootdown; the last frees the frame (unless pinned).
+    let last = false;
+    for (let i = 0; i < dropped; i++) last = putPageTestZero(k, frame) || last;
+    if (last) {
+      sharedFree[0] = frame;
+      freePagesToZone(cpu, sharedFree, 1);
+    }
+    if (ours) cpu.count(VM.pgvrange_shared_discard);
+    return ours;
+  } finally {
+    for (let i = held.length - 1; i >= 0; i--) held[i].unlock();
+    avLock.unlock(cpu.lock);
+  }
+}
+
+const sharedFree = new Int32Array(1);
+/** Locks discardShared may hold besides its caller's (the held-lock stack is MAX_HELD_LOCKS deep). */
+const MAX_SHARED_LOCKS = 12;
+const MARK_VRANGE = 0;
+const MARK_VMA = 1;
+
+/**
+ * Whether vpn is volatile in `other`: in its vrange tree (MARK_VRANGE) or a VM_VOLATILE VMA
+ * (MARK_VMA), with the lock that keeps it so taken by trylock and pushed on `held`. Null: not
+ * volatile, or the lock was busy.
+ */
+function lockIfVolatile(cpu: Cpu, other: number, vpn: number, held: HeldLock[]): number | null {
+  const k = cpu.k;
+  const vlock = k.vrangeLocks[other];
+  if (vlock.trylock(cpu.lock)) {
+    held.push({ unlock: () => vlock.unlock(cpu.lock) });
+    if (vrangeCovers(cpu, other, vpn, false)) return MARK_VRANGE;
+  }
+  const sem = k.mmapSems[other];
+  if (!sem.downReadTrylock(cpu.lock)) return null;
+  held.push({ unlock: () => sem.upRead(cpu.lock) });
+  const index = vmaContaining(k, other, vpn);
+  return index >= 0 && (vmaFlags(k, other, index) & VM_VOLATILE) !== 0 ? MARK_VMA : null;
+}
+
+function markPurged(cpu: Cpu, other: number, vpn: number, mark: number): void {
+  const k = cpu.k;
+  if (mark === MARK_VRANGE) {
+    vrangeCovers(cpu, other, vpn, true);
+    return;
+  }
+  // As shrinkVolatileVmas: VM_PURGED is set with an atomic OR under mmap_sem read.
+  Atomics.or(k.i32, k.vmaWord(other, vmaContaining(k, other, vpn), VMA.flags), VM_PURGED);
+}
+
+/** Makes mm's PTE at vpn a purged marker if it still maps frame; the reference stays with the caller. */
+function unmapShared(cpu: Cpu, mm: number, vpn: number, frame: number): boolean {
+  const k = cpu.k;
+  const word = k.pteWord(mm, vpn);
+  const ptl = k.ptl(mm, vpn);
+  ptl.lock(cpu.lock);
+  try {
+    const pte = Atomics.load(k.i32, word);
+    if ((pte & PTE_PRESENT) === 0 || pteFrame(pte) !== frame) return false;
+    Atomics.exchange(k.i32, word, PTE_PURGED);
+    pageRemoveRmap(k, frame);
+    lazyfreeUnlink(cpu, frame);
+    cpu.rssAdd(mm, -1);
+    return true;
+  } finally {
+    ptl.unlock(cpu.lock);
+  }
 }
 
 /** Purges volatile ranges, oldest first. */
@@ -163,6 +299,30 @@ function shrinkVranges(cpu: Cpu, target: number, direct: boolean): number {
   return reclaimed;
 }
 
+let mapperScratch = new Int32Array(0);
+
+/**
+ * The one mm that maps a lazily freed frame (page_referenced's rmap walk, under the anon_vma lock),
+ * or -1: the frame was unmapped or freed since it left the LRU (its generation moved on), or fork
+ * shared it meanwhile. The caller re-checks the PTE under its PTL.
+ */
+function lazyfreeMapper(cpu: Cpu, frame: number, vpn: number, gen: number): number {
+  const k = cpu.k;
+  const i32 = k.i32;
+  const av = i32[k.pageWord(frame, PAGE.anonVma)];
+  if (av === NIL) return -1;
+  if (mapperScratch.length < k.config.maxProcesses) mapperScratch = new Int32Array(k.config.maxProcesses);
+  const lock = k.anonVmaLocks[av];
+  lock.lock(cpu.lock);
+  try {
+    // Not freed since we read av: a frame keeps its anon_vma until freed, so av is its own.
+    if (i32[k.pageWord(frame, PAGE.gen)] !== gen) return -1;
+    return rmapWalk(k, av, vpn, frame, mapperScratch) === 1 ? mapperScratch[0] : -1;
+  } finally {
+    lock.unlock(cpu.lock);
+  }
+}
+
 /** Discards lazily freed pages that stayed clean; re-dirtied ones are kept. */
 function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
   const k = cpu.k;
@@ -177,13 +337,14 @@ function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
       k.lazyfreeLruLock.unlock(cpu.lock);
       break;
     }
-    const mm = i32[k.pageWord(frame, PAGE.mm)];
     const vpn = i32[k.pageWord(frame, PAGE.vpn)];
     const gen = i32[k.pageWord(frame, PAGE.gen)];
     lru.remove(frame);
     i32[k.pageWord(frame, PAGE.flags)] &= ~PG_LAZYFREE;
     k.lazyfreeLruLock.unlock(cpu.lock);
 
+    const mm = lazyfreeMapper(cpu, frame, vpn, gen);
+    if (mm < 0) continue;
     if (gather !== null && gather.mm !== mm) gather.flush();
     const ptl = k.ptl(mm, vpn);
     ptl.lock(cpu.lock);
@@ -194,7 +355,9 @@ function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
       (pte & PTE_PRESENT) !== 0 && pteFrame(pte) === frame && i32[k.pageWord(frame, PAGE.gen)] === gen;
     // compareExchange: the MMU sets DIRTY with a compareExchange too, so a racing write either
     // lands first (and we keep the page) or faults on the cleared PTE.
-    if (same && (pte & PTE_DIRTY) === 0 && Atomics.compareExchange(i32, word, pte, PTE_NONE) === pte) {
+    // A page fork shared after we took it off the list is in use by the child: kept.
+    const alone = same && pageMapcount(k, frame) === 1;
+    if (alone && (pte & PTE_DIRTY) === 0 && Atomics.compareExchange(i32, word, pte, PTE_NONE) === pte) {
       if (gather === null || gather.count === 0) gather = cpu.reclaimGather.begin(mm, true);
       // MADV_FREE may have put the page back on the LRU since we took it off (it saw the flag
       // clear): unmapFrame takes it off again before the frame goes, or the LRU would hold a

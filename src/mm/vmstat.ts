@@ -38,6 +38,18 @@ export const VMSTAT_ITEMS = [
   'syscall_munmap',
   'syscall_mprotect',
   'syscall_madvise',
+  /** fork: processes created by it (Linux counts them in /proc/stat's "processes"). */
+  'fork',
+  /** Write faults on a COW-shared page that copied it (do_wp_page's wp_page_copy). */
+  'cow_fault',
+  /** Write faults on a write-protected page mapped once, reused in place (Linux's pgreuse). */
+  'pgreuse',
+  /** Shared pages of a volatile range discarded from every mm mapping them. */
+  'pgvrange_shared_discard',
+  /** Shared pages of a volatile range kept: another mapping is not volatile, or its lock was busy. */
+  'pgvrange_shared_skip',
+  /** MADV_FREE on pages mapped by more than one mm: left alone, as Linux does. */
+  'pglazyfree_shared_skip',
 ] as const;
 
 export type VmstatItem = (typeof VMSTAT_ITEMS)[number];

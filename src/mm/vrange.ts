@@ -321,3 +321,38 @@ export function renderVrange(k: Kernel, mm: number): string {
     })
     .join('');
 }
+
+/**
+ * fork with inheritance (the versions after v7): child gets a copy of parent's ranges, purged flags
+ * included, each on the victim LRU. Caller holds parent's mmap_sem for write and vrange_lock, and
+ * child's vrange_lock; child's pool is as large as parent's, so the copy always fits.
+ */
+export function vrangeDup(cpu: Cpu, parent: number, child: number): void {
+  const k = cpu.k;
+  const i32 = k.i32;
+  k.vrangeLocks[parent].assertHeld(cpu.lock);
+  k.vrangeLocks[child].assertHeld(cpu.lock);
+  const from = vrangeTree(k, parent);
+  const to = vrangeTree(k, child);
+  k.vrangeLruLock.lock(cpu.lock);
+  for (let n = treeFirst(from); n !== NIL; n = treeNext(from, n)) {
+    const copy = nodeAlloc(to, nodeStart(from, n), nodeLast(from, n));
+    if (copy === NIL) throw new Error(`vrange: child mm ${child} pool smaller than its parent's`);
+    i32[nodeWord(k, copy, VRANGE_NODE.flags)] = i32[nodeWord(k, n, VRANGE_NODE.flags)];
+    i32[nodeWord(k, copy, VRANGE_NODE.mm)] = child;
+    treeInsert(to, copy);
+    k.vrangeLruList.addTail(copy);
+    i32[k.mmWord(child, MM.vrangeCount)]++;
+  }
+  k.vrangeLruLock.unlock(cpu.lock);
+}
+
+/** Whether vpn lies in one of mm's volatile ranges; marks that range purged if `purge`. Caller holds vrange_lock. */
+export function vrangeCovers(cpu: Cpu, mm: number, vpn: number, purge: boolean): boolean {
+  const k = cpu.k;
+  k.vrangeLocks[mm].assertHeld(cpu.lock);
+  const node = treeIterFirst(vrangeTree(k, mm), vpn, vpn);
+  if (node === NIL) return false;
+  if (purge) k.i32[nodeWord(k, node, VRANGE_NODE.flags)] |= VR_PURGED;
+  return true;
+}

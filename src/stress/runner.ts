@@ -117,7 +117,8 @@ export async function runStress(
   const machine = Machine.create({
     memoryMiB: config.memoryMiB,
     cpus: machineCpus,
-    maxProcesses: config.processes + 2,
+    // Each stress thread (a process on a CPU) may have a forked child alive.
+    maxProcesses: config.processes * (config.cpus + 1) + 2,
     vaMiB: 256,
     debug: true,
     mutations: config.mutations,

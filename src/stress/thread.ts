@@ -9,9 +9,11 @@
 // what is mapped there; threads of one process also read a shared zero region to race first-touch
 // faults against each other.
 
+import { PAGE as PAGE_STRUCT } from '../layout/layout.js';
 import { OutOfMemoryError, SigBus, SigSegv } from '../mm/signals.js';
-import type { Thread } from '../mm/thread.js';
+import type { ProcessRef, Thread } from '../mm/thread.js';
 import {
+  EAGAIN,
   EINVAL,
   ENOMEM,
   MADV_DONTNEED,
@@ -47,6 +49,10 @@ export const OP_NAMES = [
   'shared_read',
   'shared_dontneed',
   'cycle',
+  /** fork a child (the thread then drives it too), or end the child it has. */
+  'fork',
+  /** One operation of the child, on its copy of this thread's window. */
+  'child',
 ] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
@@ -81,6 +87,8 @@ export interface StressThreadConfig {
   sharedPages: number;
   /** Byte values this process writes: its own range, so another process's bytes are recognisable. */
   valueBase: number;
+  /** A forked child's thread: it does not fork again. */
+  isChild?: boolean;
 }
 
 const MAX_REGION_PAGES = 32;
@@ -106,10 +114,13 @@ class Random {
   }
 }
 
-function weights(policy: StressPolicy): Record<OpName, number> {
+function weights(policy: StressPolicy, isChild: boolean): Record<OpName, number> {
   // A single-design policy puts its weight on marking: that is where its races are.
   const volatile = policy === 'vrange' || policy === 'vma' ? 24 : policy === 'all' ? 12 : 0;
   return {
+    // A child lives for about 40 of its parent's operations (half of them its own).
+    fork: isChild ? 0 : 1,
+    child: isChild ? 0 : 20,
     mmap: 6,
     munmap: 3,
     mprotect: 3,
@@ -145,7 +156,7 @@ export class StressThread {
   ) {
     this.random = new Random(config.seed);
     this.counts = Object.fromEntries(OP_NAMES.map((name) => [name, 0])) as Record<OpName, number>;
-    const w = weights(config.policy);
+    const w = weights(config.policy, config.isChild === true);
     for (const name of OP_NAMES) for (let i = 0; i < w[name]; i++) this.table.push(name);
   }
 
@@ -255,6 +266,12 @@ export class StressThread {
         return;
       case 'shared_dontneed':
         this.doSharedDontneed();
+        return;
+      case 'fork':
+        this.doFork();
+        return;
+      case 'child':
+        this.doChildStep();
         return;
       case 'cycle':
         this.withRange(op, (i, first, count) => {
@@ -550,6 +567,91 @@ export class StressThread {
     region.states.fill(LAZY, first, first + count);
   }
 
+  // ----- fork ------------------------------------------------------------------------------------
+
+  /** The child this thread forked and drives (on the same CPU), with its own shadow. */
+  private child: StressThread | null = null;
+  private childProcess: ProcessRef | null = null;
+
+  /**
+   * Forks (or ends the child it has). The child's shadow is a copy of this thread's: after fork each
+   * side must see its own writes and never the other's (the child writes values of another range).
+   * Its pages marked with vrange are not volatile in the child (RFC v7: no ranges at fork): each
+   * holds the data, or zeros if it was purged before the fork, which one read right away settles;
+   * from then on the page is normal in the child and must keep its data. VMA-marked pages stay
+   * volatile (the VMA flags are inherited); lazily freed ones keep "data or zeros".
+   */
+  private doFork(): void {
+    if (this.child !== null) {
+      this.endChild();
+      return;
+    }
+    const forked = this.t.fork();
+    this.outcome = typeof forked === 'number' ? `returned ${forked}` : `child pid ${forked.pid}`;
+    if (typeof forked === 'number') {
+      if (forked !== -EAGAIN) this.fail('fork', 'fork returns a child or -EAGAIN', `returned ${forked}`);
+      return;
+    }
+    const config: StressThreadConfig = {
+      ...this.config,
+      seed: this.random.next() || 1,
+      valueBase: (this.config.valueBase + 128) & 0xff,
+      isChild: true,
+    };
+    const child = new StressThread(forked.thread(this.config.cpu), config, this.schedule);
+    this.child = child;
+    this.childProcess = forked;
+    for (const region of this.shadow.regions) {
+      const copy = region.slice(0, region.pages);
+      const how = this.markWith.get(region) ?? 'vrange';
+      child.shadow.add(copy);
+      child.markWith.set(copy, how);
+      if (how === 'vma') continue;
+      for (let page = 0; page < copy.pages; page++) {
+        if (copy.states[page] !== VOLATILE) continue;
+        copy.states[page] = LAZY;
+        child.settle(copy, page);
+      }
+    }
+    this.collectChild();
+  }
+
+  /** A page that holds its data or zeros becomes normal with whichever it holds. */
+  private settle(region: Region, page: number): void {
+    const value = this.checkPage('fork', region, page);
+    if (value === 0 || value === region.values[page]) {
+      region.values[page] = value;
+      region.states[page] = NORMAL;
+    }
+  }
+
+  private doChildStep(): void {
+    const child = this.child;
+    if (child === null) return;
+    try {
+      child.step();
+    } finally {
+      this.collectChild();
+    }
+  }
+
+  private endChild(): void {
+    const proc = this.childProcess;
+    this.collectChild();
+    this.child = null;
+    this.childProcess = null;
+    proc?.exit(this.config.cpu);
+  }
+
+  /** The child's violations and out-of-memory count become this thread's. */
+  private collectChild(): void {
+    const child = this.child;
+    if (child === null) return;
+    for (const v of child.violations.splice(0)) if (this.violations.length < 20) this.violations.push(v);
+    this.oom += child.oom;
+    child.oom = 0;
+  }
+
   // ----- errno checks ----------------------------------------------------------------------------
 
   private doBadCall(): void {
@@ -606,7 +708,7 @@ function describePage(t: Thread, addr: number): string {
   const frame = pte >>> 8;
   const page =
     (pte & 1) !== 0
-      ? ` frame ${frame} (flags ${k.i32[k.pageWord(frame, 0)]}, mm ${k.i32[k.pageWord(frame, 1)]}, vpn 0x${(k.i32[k.pageWord(frame, 2)] >>> 0).toString(16)})`
+      ? ` frame ${frame} (flags ${k.i32[k.pageWord(frame, PAGE_STRUCT.flags)]}, anon_vma ${k.i32[k.pageWord(frame, PAGE_STRUCT.anonVma)]}, mapcount ${k.i32[k.pageWord(frame, PAGE_STRUCT.mapcount)]}, vpn 0x${(k.i32[k.pageWord(frame, PAGE_STRUCT.vpn)] >>> 0).toString(16)})`
       : '';
   const vma = vmaContaining(k, t.mm, vpn);
   const ranges = vrangeList(k, t.mm).filter((r) => r.start <= vpn && vpn <= r.last);

@@ -11,6 +11,6 @@ it('bench:mm --quick reports every section', async () => {
   expect(json.pageFault).toHaveLength(4);
   expect(json.contention).toHaveLength(4);
   const memory = json.memory as { structPageBytesPerFrame: number; bufferBytes: number };
-  expect(memory.structPageBytesPerFrame).toBe(24);
+  expect(memory.structPageBytesPerFrame).toBe(32);
   expect(memory.bufferBytes).toBeGreaterThan(256 * 2 ** 20);
 });

@@ -93,6 +93,21 @@ describe('ebizzy', () => {
     expect(result.vmstat.oom_kill).toBe(0);
   });
 
+  it('--fork: the processes are forked from the parent that filled the chunks and share them', async () => {
+    // 3 processes x 4 chunks of 64 KiB: 192 chunk pages each when every process fills its own.
+    const used = (r: { vmstat: { nr_total_pages: number; nr_free_pages: number; nr_pcp_pages: number } }) =>
+      r.vmstat.nr_total_pages - r.vmstat.nr_free_pages - r.vmstat.nr_pcp_pages;
+    const own = await runEbizzy(config('vrange', { processes: 3 }));
+    const forked = await runEbizzy(config('vrange', { processes: 3, fork: true }));
+    expect(forked.perThread).toHaveLength(3);
+    for (const n of forked.perThread) expect(n).toBeGreaterThan(0);
+    // Every record copies and searches a shared chunk: a wrong byte would have stopped the run.
+    expect(forked.vmstat.oom_kill).toBe(0);
+    // One set of chunks for all (the parent's, shared read-only), instead of one per process.
+    console.log(`ebizzy 3 processes: ${used(own)} pages in use, ${used(forked)} with --fork`);
+    expect(used(own) - used(forked)).toBeGreaterThanOrEqual(2 * 64 - 16);
+  });
+
   it('rejects a bad configuration before starting anything', async () => {
     await expect(runEbizzy(config('vrange', { pressureMiB: 32 }))).rejects.toThrow(/pressure/);
     await expect(

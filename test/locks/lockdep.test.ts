@@ -49,7 +49,7 @@ describe('lockdep', () => {
       options: { lockdep: true },
     });
     const cpu = lab.cpu(0);
-    const [mmapSem, vrangeLock, ptl, , , , zone, ptl2] = names.map((_, i) => i).concat(names.length);
+    const [mmapSem, vrangeLock, , ptl, , , , zone, ptl2] = names.map((_, i) => i).concat(names.length);
     // In order: silent.
     lab.rwsem(mmapSem).downRead(cpu);
     lab.mutex(vrangeLock).lock(cpu);

@@ -379,3 +379,122 @@ export function dropAndReuse(
   }
   return { rounds, bad };
 }
+
+export interface ForkRoundsArgs extends Region {
+  durationMs: number;
+  /** Rounds to complete even past durationMs (see VolatileRoundsArgs.minRounds). */
+  minRounds: number;
+  control: Int32Array;
+  cpus: number;
+}
+
+export interface ForkRoundsResult {
+  rounds: number;
+  /** Rounds in which the parent's, and the child's, un-marking reported a purge. */
+  parentPurged: number;
+  childPurged: number;
+  oom: number;
+  violations: string[];
+}
+
+/**
+ * Rounds of fork racing with reclaim: the parent fills its region with a round pattern and marks it
+ * volatile; it forks (a purge may be under way); the child notes what each page holds (the pattern,
+ * or zeros where the parent's page was purged before the fork: RFC v7 gives the child no range),
+ * marks it volatile too and writes its own pattern over the first quarter (COW breaks, or SIGBUS on
+ * a page purged meanwhile) while the parent reads (its data or SIGBUS). Then both un-mark and check:
+ * "not purged" means every page kept what that process last saw or wrote, "purged" allows zeros;
+ * neither ever sees the other's bytes. The child exits at the end of the round.
+ */
+export function forkRounds(machine: Machine, cpu: number, a: ForkRoundsArgs): ForkRoundsResult {
+  const parent = machine.process(a.pid);
+  const t = parent.thread(cpu);
+  const length = a.pages * PAGE;
+  const result: ForkRoundsResult = { rounds: 0, parentPurged: 0, childPurged: 0, oom: 0, violations: [] };
+  const fail = (what: string) => {
+    if (result.violations.length < 10) result.violations.push(`cpu ${cpu} round ${result.rounds}: ${what}`);
+  };
+  const word = (byte: number) => (byte * 0x01010101) | 0;
+  barrier(a.control, 0, a.cpus);
+  const start = performance.now();
+  for (;;) {
+    const now = performance.now();
+    if (now >= start + a.durationMs && (result.rounds >= a.minRounds || now >= start + 10 * a.durationMs))
+      break;
+    const pattern = ((result.rounds * 7 + cpu * 31) % 120) + 1;
+    const childPattern = pattern + 128;
+    let child: ReturnType<Thread['fork']> | null = null;
+    let marked = false;
+    try {
+      t.fill(a.addr, length, pattern);
+      if (t.vrange(a.addr, length, 0, 0) !== 0) throw new Error('mark failed');
+      marked = true;
+      child = t.fork();
+      if (typeof child === 'number') throw new Error(`fork failed: ${child}`);
+      const c = child.thread(cpu);
+      // What each page holds in the child: the pattern, 0 (purged before the fork), -1 (purged later).
+      const expected = new Int32Array(a.pages);
+      for (let page = 0; page < a.pages; page++) {
+        const seen = c.load32(a.addr + page * PAGE);
+        if (seen === word(pattern)) expected[page] = pattern;
+        else if (seen === 0) expected[page] = 0;
+        else fail(`child page ${page} reads ${seen >>> 0} after fork (parent pattern ${pattern})`);
+      }
+      if (c.vrange(a.addr, length, 0, 0) !== 0) throw new Error('child mark failed');
+      let childSigbus = false;
+      for (let page = 0; page < a.pages / 4; page++) {
+        try {
+          c.fill(a.addr + page * PAGE, PAGE, childPattern);
+          expected[page] = childPattern;
+        } catch (error) {
+          if (!(error instanceof SigBus)) throw error;
+          childSigbus = true;
+          expected[page] = -1;
+        }
+      }
+      let parentSigbus = false;
+      for (let page = 0; page < a.pages; page++) {
+        try {
+          const seen = t.load32(a.addr + page * PAGE);
+          if (seen !== word(pattern))
+            fail(`parent volatile page ${page} reads ${seen >>> 0} (pattern ${pattern})`);
+        } catch (error) {
+          if (!(error instanceof SigBus)) throw error;
+          parentSigbus = true;
+        }
+      }
+      const childRet = c.vrange(a.addr, length, 1, 0);
+      if (childSigbus && childRet !== 1)
+        fail(`child: SIGBUS while volatile, un-marking returned ${childRet}`);
+      if (childRet === 1) result.childPurged++;
+      for (let page = 0; page < a.pages; page++) {
+        const seen = c.load32(a.addr + page * PAGE);
+        const ok = (expected[page] >= 0 && seen === word(expected[page])) || (childRet === 1 && seen === 0);
+        if (!ok)
+          fail(
+            `child page ${page} reads ${seen >>> 0}, expected ${expected[page]} (un-mark said ${childRet})`,
+          );
+      }
+      child.exit(cpu);
+      child = null;
+      const parentRet = t.vrange(a.addr, length, 1, 0);
+      marked = false;
+      if (parentSigbus && parentRet !== 1)
+        fail(`parent: SIGBUS while volatile, un-marking returned ${parentRet}`);
+      if (parentRet === 1) result.parentPurged++;
+      for (let page = 0; page < a.pages; page++) {
+        const seen = t.load32(a.addr + page * PAGE);
+        if (seen !== word(pattern) && !(parentRet === 1 && seen === 0))
+          fail(`parent page ${page} reads ${seen >>> 0} (pattern ${pattern}, un-mark said ${parentRet})`);
+      }
+      result.rounds++;
+    } catch (error) {
+      // Out of memory (the pressure is meant to be severe): this round proves nothing; start over.
+      if (!(error instanceof OutOfMemoryError)) throw error;
+      result.oom++;
+      if (child !== null && typeof child !== 'number') child.exit(cpu);
+      if (marked) t.vrange(a.addr, length, 1, 0);
+    }
+  }
+  return result;
+}
