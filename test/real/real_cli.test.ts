@@ -77,6 +77,38 @@ describe('vrange-lab real: command line', () => {
     );
   });
 
+  it('compare --real with no harness built: the reason first, exit 2', async () => {
+    const outcome = await cli(['compare', '--real', '-S', '0.1'], {
+      VRANGE_HARNESS: '/nonexistent/vrange-harness',
+    });
+    // compare keeps the model commands' "(add --help for usage)" line after the reason.
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr.split('\n')[0]).toMatch(/harness is not built: run `npm run build:native`/);
+    expect(outcome.stdout).toBe('');
+  });
+
+  it.skipIf(!BUILT)(
+    'compare --real prints model and real rows side by side, vmaflag as the analogue',
+    async () => {
+      const outcome = await cli([
+        'compare',
+        '--real',
+        '--policies',
+        'dontneed,vma,vrange',
+        '--pressure',
+        '0',
+        '--repetitions',
+        '1',
+        ...['-S', '0.3', '-n', '2', '-s', '64k', '--memory', '16'],
+      ]);
+      expect(outcome.code, outcome.stderr).toBe(0);
+      expect(outcome.stdout).toMatch(/model and real kernel side by side: 1 repetitions each, interleaved/);
+      expect(outcome.stdout).toMatch(/^vma +vmaflag \(analogue\) +[\d,]+ \([\d,]+-[\d,]+\) +[\d,]+ /m);
+      expect(outcome.stdout).toMatch(/^vrange +none \(never merged\) +[\d,]+ .* - +- /m);
+      expect(outcome.stdout).toMatch(/note: vrange has no real-kernel counterpart/);
+    },
+  );
+
   it.skipIf(!BUILT).each([
     [['ebizzy', '--policy', 'foo'], /expected one of/],
     [['ebizzy', '--policy', 'vrange'], /never merged/],
