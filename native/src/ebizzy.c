@@ -4,12 +4,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,9 +63,9 @@ struct thread_args {
   uint32_t index;
 };
 
+/* Fails the run once: the first reason is kept, every thread is told to stop. */
 static void fail(struct control *control, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#include <stdarg.h>
 static void fail(struct control *control, const char *fmt, ...) {
   if (atomic_exchange(&control->failed, 1) == 0) {
     va_list ap;
@@ -398,8 +398,18 @@ int ebizzy_main(int argc, char **argv) {
   }
   /* Release the threads once all are ready (bounded wait), then measure the interval to stop. */
   double deadline = now_seconds() + 120;
+  int reaped[256] = {0};
+  int status[256] = {0};
   while (atomic_load(&control->ready) < total && atomic_load(&control->failed) == 0) {
-    if (now_seconds() > deadline) fail(control, "ebizzy: only %u of %u threads became ready", atomic_load(&control->ready), total);
+    if (now_seconds() > deadline)
+      fail(control, "ebizzy: only %u of %u threads became ready", atomic_load(&control->ready), total);
+    /* A process that died in its set-up (a signal, say) never becomes ready: do not wait for it. */
+    for (uint32_t p = 0; p < o.processes; p++) {
+      if (!reaped[p] && waitpid(children[p], &status[p], WNOHANG) == children[p]) {
+        reaped[p] = 1;
+        fail(control, "ebizzy: process %u ended before its threads started", p);
+      }
+    }
     sleep_us(1000);
   }
   struct vmstat before, after;
@@ -415,10 +425,9 @@ int ebizzy_main(int argc, char **argv) {
   double elapsed = now_seconds() - start;
   int crashed = 0;
   for (uint32_t p = 0; p < o.processes; p++) {
-    int status;
-    while (waitpid(children[p], &status, 0) < 0 && errno == EINTR) {
+    while (!reaped[p] && waitpid(children[p], &status[p], 0) < 0 && errno == EINTR) {
     }
-    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) crashed = 1;
+    if (!(WIFEXITED(status[p]) && WEXITSTATUS(status[p]) == 0)) crashed = 1;
   }
   vmstat_read(&after);
   if (atomic_load(&control->failed) != 0 || crashed) {
