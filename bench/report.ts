@@ -87,6 +87,8 @@ export function saveResults(write: boolean, name: string, json: unknown, markdow
   mkdirSync(dir, { recursive: true });
   const jsonPath = join(dir, `${name}.json`);
   const mdPath = join(dir, `${name}.md`);
+  // A name may hold a subdirectory (real-2core/agreement).
+  mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(mdPath, markdown.endsWith('\n') ? markdown : `${markdown}\n`);
   console.error(`written: ${jsonPath}, ${mdPath}`);

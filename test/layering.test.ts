@@ -16,7 +16,7 @@ const FLOORS: readonly string[][] = [
   ['workers'],
   ['workloads'],
   ['stress'],
-  ['experiment'],
+  ['experiment', 'real'],
   ['cli', 'index.ts'],
 ];
 

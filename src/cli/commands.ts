@@ -29,6 +29,11 @@ import {
   sweepPoints,
 } from '../experiment/sweep.js';
 import { PURGE_POLICIES, type PurgePolicy, type RunConfig, type RunResult } from '../experiment/types.js';
+import { runRealEbizzy } from '../real/ebizzy.js';
+import { HarnessMissingError, harnessBuilt } from '../real/harness.js';
+import { medianRun, type PairedPoint, type PairedRow, pairedRows, runPaired } from '../real/paired.js';
+import { renderPaired } from '../real/paired_render.js';
+import type { RealRunResult } from '../real/types.js';
 import { busyCpus } from '../workers/host.js';
 import { addEbizzyOptions, type EbizzyCliOptions, runConfigFrom } from './ebizzy_options.js';
 import { integer, integerList, policy, policyList } from './options.js';
@@ -66,6 +71,69 @@ async function runAll(configs: RunConfig[], label: string): Promise<RunResult[]>
     bar.stop();
   }
   return results;
+}
+
+/** wantReal for a command: a harness asked for and not built ends with one line, exit status 2. */
+function wantRealOf(command: Command, flag: boolean | undefined): boolean {
+  try {
+    return wantReal(flag);
+  } catch (error) {
+    return command.error(`vrange-lab: ${(error as Error).message}`, {
+      exitCode: 2,
+      code: 'vrange-lab.usage',
+    });
+  }
+}
+
+/**
+ * Whether a command runs the real kernel beside the model: --real asks for it (a harness that is
+ * not built is then an error), --no-real declines, neither means "when the harness is built".
+ */
+function wantReal(flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (flag === true && !harnessBuilt()) throw new HarnessMissingError();
+  return harnessBuilt();
+}
+
+/** Seconds per run of compare with real rows when -S is not given: keeps `npm start` about a minute. */
+export const REAL_COMPARE_SECONDS = 1;
+/** Repetitions of each model and real run (--repetitions). */
+export const REAL_REPETITIONS = 3;
+
+/** Model and real runs interleaved, `repetitions` each, with one progress bar over them all. */
+async function runPairedWithProgress(
+  points: PairedPoint[],
+  configOf: (point: PairedPoint) => RunConfig,
+  repetitions: number,
+  label: string,
+): Promise<{ rows: PairedRow[]; model: RunResult[][]; real: RealRunResult[][] }> {
+  const configs = points.map(configOf);
+  for (const config of configs) checkRunConfig(config);
+  const runsPerRep = points.length + points.filter((p) => p.policy !== 'vrange').length;
+  const total = repetitions * runsPerRep * configs[0].ebizzy.seconds;
+  const bar = progress(total, label);
+  let done = 0;
+  try {
+    const runs = await runPaired(points, configOf, repetitions, {
+      runModel: async (config, status) => {
+        const result = await runEbizzy(config, {
+          onProgress: (p) =>
+            bar.update(done + p.elapsedSeconds, `${status} ${formatRate(p.records, p.elapsedSeconds)} rec/s`),
+        });
+        done += config.ebizzy.seconds;
+        return result;
+      },
+      runReal: async (config, status) => {
+        bar.update(done, status);
+        const result = await runRealEbizzy(config);
+        done += config.ebizzy.seconds;
+        return result;
+      },
+    });
+    return { rows: pairedRows(runs), model: runs.map((r) => r.model), real: runs.map((r) => r.real) };
+  } finally {
+    bar.stop();
+  }
 }
 
 export function ebizzyCommand(): Command {
@@ -173,7 +241,18 @@ export function compareCommand(): Command {
         56,
       )
       .option('--json', 'print the results as JSON', false)
-      .option('--out <dir>', 'also write compare.json and compare.csv there'),
+      .option('--out <dir>', 'also write compare.json and compare.csv there')
+      .option(
+        '--real',
+        `run the real kernel (native harness) beside the model, interleaved; without -S, ${REAL_COMPARE_SECONDS} s per run (default: when the harness is built)`,
+      )
+      .option('--no-real', 'the model only')
+      .option(
+        '--repetitions <n>',
+        'with real rows: repetitions of each model and real run (medians with min-max)',
+        integer(1, 99),
+        REAL_REPETITIONS,
+      ),
     COMPARE_DEFAULTS,
   ).action(
     async (
@@ -183,39 +262,58 @@ export function compareCommand(): Command {
         pressure: number;
         json: boolean;
         out?: string;
+        real?: boolean;
+        repetitions: number;
       },
+      command: Command,
     ) => {
+      const real = wantRealOf(command, o.real);
+      if (real && command.getOptionValueSource('seconds') === 'default') o.seconds = REAL_COMPARE_SECONDS;
       const base = runConfigFrom({ ...o, pressure: 0 });
+      const configOf = (point: PairedPoint, pressureMiB: number) =>
+        pointConfig(base, { index: 0, policy: point.policy, threads: point.threads, pressureMiB }, true);
+      const points: PairedPoint[] = o.threadCounts.flatMap((threads) =>
+        o.policies.map((policy) => ({ policy, threads })),
+      );
+      // With real rows, the plain runs are the model's side of the interleaved pairs.
+      const paired = real
+        ? await runPairedWithProgress(points, (p) => configOf(p, 0), o.repetitions, 'compare (model, real)')
+        : null;
       const configs: RunConfig[] = [];
-      for (const threads of o.threadCounts) {
-        for (const p of o.policies) {
-          for (const pressureMiB of o.pressure > 0 ? [0, o.pressure] : [0]) {
-            configs.push(pointConfig(base, { index: configs.length, policy: p, threads, pressureMiB }, true));
-          }
+      for (const point of points) {
+        for (const pressureMiB of o.pressure > 0 ? [0, o.pressure] : [0]) {
+          if (paired === null || pressureMiB > 0) configs.push(configOf(point, pressureMiB));
         }
       }
-      const results = await runAll(configs, 'compare');
-      const rows: CompareRow[] = [];
-      for (const threads of o.threadCounts) {
-        for (const p of o.policies) {
-          const mine = results.filter((r) => r.config.policy === p && r.config.ebizzy.threads === threads);
-          rows.push({
-            policy: p,
-            threads,
-            plain: mine.find((r) => r.config.pressureMiB === 0)!,
-            pressured: mine.find((r) => r.config.pressureMiB > 0) ?? null,
-          });
-        }
-      }
+      const results = [...(paired?.model.flat() ?? []), ...(await runAll(configs, 'compare'))];
+      const rows: CompareRow[] = points.map((point, i) => {
+        const mine = results.filter(
+          (r) => r.config.policy === point.policy && r.config.ebizzy.threads === point.threads,
+        );
+        return {
+          policy: point.policy,
+          threads: point.threads,
+          plain: paired === null ? mine.find((r) => r.config.pressureMiB === 0)! : medianRun(paired.model[i]),
+          pressured: mine.find((r) => r.config.pressureMiB > 0) ?? null,
+        };
+      });
+      const text =
+        paired === null
+          ? renderCompare(rows, o.pressure)
+          : `${renderCompare(rows, o.pressure)}\n(records/s without pressure: the median of the ${o.repetitions} model runs below)\n\n${renderPaired(paired.rows, o.repetitions, o.seconds)}`;
+      const json =
+        paired === null ? results : { model: results, real: paired.real.flat(), paired: paired.rows };
       if (o.out !== undefined) {
         const written = writeOut(o.out, {
-          'compare.json': `${JSON.stringify(results, null, 2)}\n`,
+          'compare.json': `${JSON.stringify(json, null, 2)}\n`,
           'compare.csv': toCsv(results),
-          'compare.txt': `${renderCompare(rows, o.pressure)}\n`,
+          'compare.txt': `${text}\n`,
         });
         console.error(`written: ${written.join(', ')}`);
       }
-      console.log(o.json ? JSON.stringify(results, null, 2) : renderCompare(rows, o.pressure));
+      if (!real && o.real === undefined)
+        console.error('real kernel: the native harness is not built (npm run build:native): model rows only');
+      console.log(o.json ? JSON.stringify(json, null, 2) : text);
     },
   );
 }
@@ -224,7 +322,7 @@ async function writeSweep(dir: string, stem: string, file: SweepFile, title: str
   return writeOut(dir, {
     [`${stem}.json`]: `${JSON.stringify(file, null, 2)}\n`,
     [`${stem}.csv`]: toCsv(file.results),
-    [`${stem}.svg`]: await (await charts()).renderSvg(file.results, title),
+    [`${stem}.svg`]: await (await charts()).renderSvg(file.results, title, file.real ?? []),
   });
 }
 
@@ -242,7 +340,7 @@ async function sweepSummary(file: SweepFile): Promise<string> {
   const { renderAscii } = await charts();
   const missing = missingPoints(file);
   return [
-    renderAscii(file.results, process.stdout.isTTY === true),
+    renderAscii(file.results, process.stdout.isTTY === true, file.real ?? []),
     '',
     textTable(
       [
@@ -268,6 +366,9 @@ async function sweepSummary(file: SweepFile): Promise<string> {
     ),
     missing.length > 0
       ? `\n${missing.length} of ${file.points.length} points not in this file (other shards).`
+      : '',
+    file.paired !== undefined && file.paired.length > 0
+      ? `\n${renderPaired(file.paired, file.paired[0].model.samples.length, file.base.ebizzy.seconds)}`
       : '',
   ].join('\n');
 }
@@ -296,7 +397,18 @@ export function sweepCommand(): Command {
         'run only every n-th point, starting at the i-th (1-based), for a batch scheduler',
       )
       .option('--out <dir>', 'directory for sweep.json/.csv/.svg', 'sweep-results')
-      .option('--json', 'print the sweep file as JSON instead of the summary', false),
+      .option('--json', 'print the sweep file as JSON instead of the summary', false)
+      .option(
+        '--real',
+        'run the real kernel (native harness) beside the model at the points without pressure, interleaved',
+        false,
+      )
+      .option(
+        '--repetitions <n>',
+        'with --real: repetitions of each model and real run (medians with min-max)',
+        integer(1, 99),
+        REAL_REPETITIONS,
+      ),
     COMPARE_DEFAULTS,
   ).action(
     async (
@@ -307,16 +419,32 @@ export function sweepCommand(): Command {
         shard?: string;
         out: string;
         json: boolean;
+        real: boolean;
+        repetitions: number;
       },
+      command: Command,
     ) => {
       const shard = o.shard === undefined ? { index: 1, count: 1 } : parseShard(o.shard);
+      const real = o.real && wantRealOf(command, true);
       const base = runConfigFrom({ ...o, pressure: 0 });
       const points = sweepPoints(o.policies, o.threadCounts, o.pressures);
       const mine = shardPoints(points, shard);
+      // With --real, the points without pressure are measured as interleaved model/real pairs.
+      const pairedPoints = real ? mine.filter((p) => p.pressureMiB === 0) : [];
+      const paired =
+        pairedPoints.length > 0
+          ? await runPairedWithProgress(
+              pairedPoints,
+              (p) => pointConfig(base, { ...p, index: 0, pressureMiB: 0 }, true),
+              o.repetitions,
+              `sweep ${shard.index}/${shard.count} (model, real)`,
+            )
+          : null;
       const results = await runAll(
-        mine.map((p) => pointConfig(base, p, true)),
+        mine.filter((p) => !pairedPoints.includes(p)).map((p) => pointConfig(base, p, true)),
         `sweep ${shard.index}/${shard.count}`,
       );
+      if (paired !== null) results.push(...paired.model.map((runs) => medianRun(runs)));
       const file: SweepFile = {
         format: SWEEP_FORMAT,
         base,
@@ -324,6 +452,10 @@ export function sweepCommand(): Command {
         shards: [shard],
         results: sortResults(results),
       };
+      if (paired !== null) {
+        file.real = paired.real.filter((runs) => runs.length > 0).map((runs) => medianRun(runs));
+        file.paired = paired.rows;
+      }
       const stem = shard.count === 1 ? 'sweep' : `sweep.shard-${shard.index}-of-${shard.count}`;
       const written = await writeSweep(o.out, stem, file, sweepTitle(file));
       console.error(`written: ${written.join(', ')}`);

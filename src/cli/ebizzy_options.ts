@@ -14,7 +14,11 @@ export interface EbizzyDefaults {
   lgDirtyMult?: number;
 }
 
-export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}): Command {
+/**
+ * ebizzy's options and, unless `machine` is false (the real kernel's commands), the simulated
+ * machine's (--cpus, --memory).
+ */
+export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}, machine = true): Command {
   const base = defaultRunConfig();
   const d = {
     ...base,
@@ -22,7 +26,7 @@ export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}
     lgDirtyMult: defaults.lgDirtyMult ?? base.lgDirtyMult,
     ebizzy: { ...base.ebizzy, seconds: defaults.seconds ?? base.ebizzy.seconds },
   };
-  return command
+  command
     .option('-n, --chunks <n>', 'number of memory chunks', integer(1, 1 << 16), d.ebizzy.chunks)
     .option('-s, --chunk-size <bytes>', 'chunk size in bytes (k/m suffix allowed)', bytes, d.ebizzy.chunkSize)
     .option('-S, --seconds <s>', 'seconds to run each measurement', positiveNumber, d.ebizzy.seconds)
@@ -34,28 +38,40 @@ export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}
     .option('-P, --holes', 'one-page holes between chunks (chunks are mmapped)', false)
     .option('-T, --touch-only', 'touch one word per page instead of copying and searching', false)
     .option('-l, --byte-loop', 'copy with a loop (32-bit words) instead of memcpy', false)
-    .option('-z, --linear-search', 'linear search instead of binary search', false)
-    .option('--cpus <n>', 'simulated CPUs for the ebizzy threads', integer(1, 256), d.cpus)
-    .option('--processes <n>', 'simulated processes, each with -t threads', integer(1, 256), d.processes)
-    .option(
-      '--fork',
-      'fork the processes from one parent that filled the chunks: they share them copy-on-write',
-      false,
-    )
-    .option('--memory <MiB>', 'simulated physical memory', integer(8, 3072), d.memoryMiB)
+    .option('-z, --linear-search', 'linear search instead of binary search', false);
+  if (machine) command.option('--cpus <n>', 'simulated CPUs for the ebizzy threads', integer(1, 256), d.cpus);
+  command.option(
+    '--processes <n>',
+    machine ? 'simulated processes, each with -t threads' : 'processes, each with -t threads',
+    integer(1, 256),
+    d.processes,
+  );
+  if (machine) {
+    command
+      .option(
+        '--fork',
+        'fork the processes from one parent that filled the chunks: they share them copy-on-write',
+        false,
+      )
+      .option('--memory <MiB>', 'simulated physical memory', integer(8, 3072), d.memoryMiB);
+  }
+  command
     .option(
       '--lg-dirty-mult <n>',
       'allocator: purge when dirty > active >> n; -1 purges on every free',
       integer(-1, 30),
       d.lgDirtyMult,
     )
-    .option('--seed <n>', "seed of the threads' random generators", integer(0, 0xffffffff), d.seed)
-    .option(
+    .option('--seed <n>', "seed of the threads' random generators", integer(0, 0xffffffff), d.seed);
+  // The simulated kernel's vrange rules: the real kernel has no vrange.
+  if (machine)
+    command.option(
       '--vrange-variant <rules>',
       "vrange syscall rules: lab (mmap_sem read, mapped ranges only, adjacent ranges merged) or v7 (the RFC v7 patch's)",
       vrangeVariant,
       d.vrangeVariant,
     );
+  return command;
 }
 
 /** What addEbizzyOptions parses: ebizzy's options (-t optional: 2 x CPUs) and the machine's. */

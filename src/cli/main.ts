@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { compareCommand, ebizzyCommand, mergeCommand, sweepCommand } from './commands.js';
+import { realCommand } from './real_command.js';
 import { stressCommand } from './stress_command.js';
 
 const program = new Command('vrange-lab')
@@ -12,7 +13,14 @@ const program = new Command('vrange-lab')
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-for (const command of [ebizzyCommand(), compareCommand(), sweepCommand(), mergeCommand(), stressCommand()]) {
+for (const command of [
+  ebizzyCommand(),
+  compareCommand(),
+  sweepCommand(),
+  mergeCommand(),
+  stressCommand(),
+  realCommand(),
+]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
 }
 

@@ -4,30 +4,49 @@
 import asciichart from 'asciichart';
 import { View, parse as vegaParse } from 'vega';
 import { compile } from 'vega-lite';
+import type { RealRunResult } from '../real/types.js';
 import { formatNumber } from './report.js';
 import type { RunResult } from './types.js';
 
-export function chartSpec(results: RunResult[], title: string): object {
+/** The real kernel's series name of a run: its policy, marked as the real kernel's. */
+export function realSeries(r: RealRunResult): string {
+  return `${r.config.policy}${r.config.policy === 'vmaflag' ? ' (analogue of vma)' : ''}, real kernel`;
+}
+
+export function chartSpec(results: RunResult[], title: string, real: RealRunResult[] = []): object {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     width: 560,
     height: 340,
     data: {
-      values: results.map((r) => ({
-        policy: r.config.policy,
-        threads: r.config.ebizzy.threads,
-        pressure: r.config.pressureMiB > 0 ? `pressure ${r.config.pressureMiB} MiB` : 'no pressure',
-        recordsPerSecond: Math.round(r.recordsPerSecond),
-        oversubscribed: r.oversubscribed ? 'oversubscribed' : 'fits the host',
-      })),
+      values: results
+        .map((r) => ({
+          policy: r.config.policy as string,
+          threads: r.config.ebizzy.threads,
+          pressure: r.config.pressureMiB > 0 ? `pressure ${r.config.pressureMiB} MiB` : 'no pressure',
+          recordsPerSecond: Math.round(r.recordsPerSecond),
+          oversubscribed: r.oversubscribed ? 'oversubscribed' : 'fits the host',
+        }))
+        .concat(
+          real.map((r) => ({
+            policy: realSeries(r),
+            threads: r.config.ebizzy.threads,
+            pressure: 'no pressure',
+            recordsPerSecond: Math.round(r.recordsPerSecond),
+            oversubscribed: r.oversubscribed ? 'oversubscribed' : 'fits the host',
+          })),
+        ),
     },
     mark: { type: 'line', point: true },
     encoding: {
       x: {
         field: 'threads',
         type: 'quantitative',
-        title: 'ebizzy threads (simulated CPUs)',
+        title:
+          real.length > 0
+            ? 'ebizzy threads (simulated CPUs; real kernel: threads)'
+            : 'ebizzy threads (simulated CPUs)',
         scale: { type: 'log', base: 2 },
       },
       y: { field: 'recordsPerSecond', type: 'quantitative', title: 'records/s' },
@@ -44,8 +63,12 @@ export function chartSpec(results: RunResult[], title: string): object {
   };
 }
 
-export async function renderSvg(results: RunResult[], title: string): Promise<string> {
-  const vega = compile(chartSpec(results, title) as never).spec;
+export async function renderSvg(
+  results: RunResult[],
+  title: string,
+  real: RealRunResult[] = [],
+): Promise<string> {
+  const vega = compile(chartSpec(results, title, real) as never).spec;
   const view = new View(vegaParse(vega), { renderer: 'none' });
   return view.toSVG();
 }
@@ -60,8 +83,10 @@ const COLORS = [
 ];
 
 /** A terminal chart: one series per (policy, pressure), x = the sweep's thread counts in order. */
-export function renderAscii(results: RunResult[], color: boolean): string {
-  const threads = [...new Set(results.map((r) => r.config.ebizzy.threads))].sort((a, b) => a - b);
+export function renderAscii(results: RunResult[], color: boolean, real: RealRunResult[] = []): string {
+  const threads = [...new Set([...results, ...real].map((r) => r.config.ebizzy.threads))].sort(
+    (a, b) => a - b,
+  );
   // Series key -> thread count -> records/s of the first result of that point, in first-seen order.
   const bySeries = new Map<string, Map<number, number>>();
   for (const r of results) {
@@ -71,6 +96,13 @@ export function renderAscii(results: RunResult[], color: boolean): string {
       points = new Map();
       bySeries.set(key, points);
     }
+    if (!points.has(r.config.ebizzy.threads)) points.set(r.config.ebizzy.threads, r.recordsPerSecond);
+  }
+  // The real kernel's lines beside the model's.
+  for (const r of real) {
+    const key = realSeries(r);
+    if (!bySeries.has(key)) bySeries.set(key, new Map());
+    const points = bySeries.get(key)!;
     if (!points.has(r.config.ebizzy.threads)) points.set(r.config.ebizzy.threads, r.recordsPerSecond);
   }
   const keys = [...bySeries.keys()];

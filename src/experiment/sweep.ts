@@ -3,6 +3,8 @@
 // merge of shard files back into one result.
 
 import { readFileSync } from 'node:fs';
+import type { PairedRow } from '../real/paired.js';
+import type { RealRunResult } from '../real/types.js';
 import type { RunConfig, RunResult, SweepPoint } from './types.js';
 import { PURGE_POLICIES, type PurgePolicy } from './types.js';
 
@@ -23,6 +25,10 @@ export interface SweepFile {
   /** The shards whose points this file holds. */
   shards: Shard[];
   results: RunResult[];
+  /** sweep --real: the real kernel's median run of each point that has a counterpart. */
+  real?: RealRunResult[];
+  /** sweep --real: model and real side by side, every repetition (src/real/paired.ts). */
+  paired?: PairedRow[];
 }
 
 export function parseShard(text: string): Shard {
@@ -118,13 +124,18 @@ export function mergeSweeps(files: SweepFile[]): SweepFile {
       results.push(result);
     }
   }
-  return {
+  const merged: SweepFile = {
     format: SWEEP_FORMAT,
     base: first.base,
     points: first.points,
     shards,
     results: sortResults(results),
   };
+  if (files.some((f) => f.real !== undefined)) {
+    merged.real = files.flatMap((f) => f.real ?? []);
+    merged.paired = files.flatMap((f) => f.paired ?? []);
+  }
+  return merged;
 }
 
 export function sortResults(results: RunResult[]): RunResult[] {

@@ -54,6 +54,7 @@ describe('benchmark command lines', () => {
       ['mm.ts', /Usage: bench:mm.*--quick.*--no-write/s],
       ['ebizzy_targets.ts', /Usage: bench:ebizzy.*--repetitions <n>.*--seconds <s>/s],
       ['device/sweep.ts', /Usage: sweep.*<out-dir> \[seconds\] \[part\]/s],
+      ['real_agreement.ts', /Usage: bench:real.*--repetitions <n>.*--seconds <s>.*--no-write/s],
     ];
     const results = await Promise.all(cases.map(([script]) => bench(script, '--help')));
     results.forEach((result, i) => {
@@ -77,6 +78,7 @@ describe('benchmark command lines', () => {
         /expected one of all, compare, got "foo"/,
       ],
       ['device/sweep.ts', [], /missing required argument 'out-dir'/],
+      ['real_agreement.ts', ['--seconds', '0'], /expected a positive number, got "0"/],
     ];
     const results = await Promise.all(cases.map(([script, args]) => bench(script, ...args)));
     results.forEach((result, i) => {
