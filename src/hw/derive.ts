@@ -1,0 +1,131 @@
+// Deriving the hardware profile from microbenchmarks (calibrate on components, validate on the
+// whole): each event's cost is one native measurement, or the difference of two that differ by
+// that event alone. End-to-end results never enter here.
+
+import {
+  HW_PROFILE_FORMAT,
+  type HwCost,
+  type HwEvent,
+  type HwProfile,
+  type HwProfileHost,
+} from './profile.js';
+
+/** One native per-operation measurement (the harness's `micro`): median and range over repetitions. */
+export interface MicroMeasurement {
+  name: string;
+  medianNs?: number;
+  minNs?: number;
+  maxNs?: number;
+  unavailable?: string;
+}
+
+/** The native measurements each event is derived from: cost = plus - minus, per `per`. */
+interface Derivation {
+  plus: string;
+  minus?: string;
+  /** Divide the difference by this (e.g. a toggle is two shootdowns, split over sender and receiver). */
+  divide: number;
+  text: string;
+}
+
+export const DERIVATIONS: Record<HwEvent, Derivation> = {
+  syscall: { plus: 'null_syscall', divide: 1, text: 'null_syscall (getppid) per call' },
+  fault: {
+    plus: 'zero_page_read_fault',
+    divide: 1,
+    text: 'zero_page_read_fault: a read of an untouched anonymous page (trap, zero-page PTE, return; no allocation, no clearing), an upper bound on entry+exit',
+  },
+  ipiSend: {
+    plus: 'mprotect_toggle_remote_thread',
+    minus: 'mprotect_toggle_alone',
+    divide: 4,
+    text: '(mprotect_toggle_remote_thread - mprotect_toggle_alone) / 2 shootdowns per toggle, half to the sender',
+  },
+  ipiHandler: {
+    plus: 'mprotect_toggle_remote_thread',
+    minus: 'mprotect_toggle_alone',
+    divide: 4,
+    text: '(mprotect_toggle_remote_thread - mprotect_toggle_alone) / 2 shootdowns per toggle, half to the receiver',
+  },
+  tlbRefill: {
+    plus: 'read_after_free',
+    minus: 'read_populated',
+    divide: 1,
+    text: 'read_after_free - read_populated per page (the first read after MADV_FREE flushed the TLB, against a read through a warm one)',
+  },
+  dirtyAssist: {
+    plus: 'rewrite_after_free',
+    minus: 'read_after_free',
+    divide: 1,
+    text: 'rewrite_after_free - read_after_free per page (both refill the TLB; the write also sets the dirty bit MADV_FREE cleared)',
+  },
+};
+
+/** Native measurements the scale factor is derived from, beside the model's own. */
+export const SCALE_NATIVE = 'copy_512k';
+
+function lookup(
+  micro: MicroMeasurement[],
+  name: string,
+): Required<Pick<MicroMeasurement, 'medianNs' | 'minNs' | 'maxNs'>> {
+  const m = micro.find((x) => x.name === name);
+  if (m === undefined)
+    throw new Error(`calibrate: the harness did not measure ${name} (rebuild it: npm run build:native)`);
+  if (
+    m.unavailable !== undefined ||
+    m.medianNs === undefined ||
+    m.minNs === undefined ||
+    m.maxNs === undefined
+  ) {
+    throw new Error(`calibrate: ${name} is unavailable on this host: ${m.unavailable ?? 'no figures'}`);
+  }
+  return { medianNs: m.medianNs, minNs: m.minNs, maxNs: m.maxNs };
+}
+
+/** One event's cost; a difference that comes out negative (noise) is 0, and says so. */
+export function deriveCost(micro: MicroMeasurement[], event: HwEvent): HwCost {
+  const d = DERIVATIONS[event];
+  const plus = lookup(micro, d.plus);
+  const minus = d.minus === undefined ? { medianNs: 0, minNs: 0, maxNs: 0 } : lookup(micro, d.minus);
+  const ns = (plus.medianNs - minus.medianNs) / d.divide;
+  // The spread of a difference: from the least plus against the most minus, and the reverse.
+  const lo = (plus.minNs - minus.maxNs) / d.divide;
+  const hi = (plus.maxNs - minus.minNs) / d.divide;
+  const clamped = ns < 0 ? '; the difference was negative (noise), so 0' : '';
+  return {
+    ns: Math.max(0, ns),
+    minNs: Math.max(0, lo),
+    maxNs: Math.max(0, hi),
+    derivation: d.text + clamped,
+  };
+}
+
+/**
+ * The whole profile. `modelCopyNs` is the model's 512 KiB user copy through its simulated MMU,
+ * measured in the same calibration: the factor keeps hardware events in the real kernel's
+ * proportion to the model's software, which runs that much slower than native.
+ */
+export function deriveProfile(
+  micro: MicroMeasurement[],
+  modelCopyNs: number,
+  host: HwProfileHost,
+  measuredAt: string,
+): HwProfile {
+  const native = lookup(micro, SCALE_NATIVE);
+  const factor = Math.max(1, modelCopyNs / native.medianNs);
+  const costs = {} as Record<HwEvent, HwCost>;
+  for (const event of Object.keys(DERIVATIONS) as HwEvent[]) costs[event] = deriveCost(micro, event);
+  return {
+    format: HW_PROFILE_FORMAT,
+    name: 'host',
+    host,
+    measuredAt,
+    costs,
+    scale: {
+      factor,
+      derivation:
+        `the model's 512 KiB user copy through its MMU (${Math.round(modelCopyNs)} ns) over the native ` +
+        `${SCALE_NATIVE} (${Math.round(native.medianNs)} ns), at least 1`,
+    },
+  };
+}
