@@ -1,6 +1,16 @@
 // vrange-lab: the public API.
 
 export { type ArchKind, ArchRangeError } from './arch/index.js';
+export { resolveHwProfile } from './hw/cache.js';
+export {
+  describeHwProfile,
+  HW_EVENTS,
+  type HwCharges,
+  type HwEvent,
+  type HwProfile,
+  hwConfigOf,
+  NO_HW_PROFILE,
+} from './hw/profile.js';
 export type { MachineConfig, MachineConfigInput, Mutations } from './mm/config.js';
 export type { Cpu } from './mm/cpu.js';
 export type { MachineHandle } from './mm/kernel.js';

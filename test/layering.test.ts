@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 /** The floors, lowest first. Keep this list and the table in docs/design.md the same. */
 const FLOORS: readonly string[][] = [
   ['layout'],
-  ['arch'],
+  ['arch', 'hw'],
   ['locks'],
   ['sched'],
   ['mm'],

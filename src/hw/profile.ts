@@ -84,8 +84,8 @@ export function chargesOf(profile: HwProfile): HwCharges {
 export function checkCharges(charges: HwCharges): void {
   for (const e of HW_EVENTS) {
     const ns = charges[e];
-    if (typeof ns !== 'number' || !Number.isFinite(ns) || ns < 0 || ns > 1e7) {
-      throw new RangeError(`machine config: hw.${e} must be a number of ns from 0 to 1e7, got ${ns}`);
+    if (typeof ns !== 'number' || !Number.isFinite(ns) || ns < 0 || ns > 1e9) {
+      throw new RangeError(`machine config: hw.${e} must be a number of ns from 0 to 1e9, got ${ns}`);
     }
   }
 }
@@ -157,4 +157,9 @@ export function formatHwProfile(profile: HwProfile): string[] {
   }
   lines.push(`  scale       x${profile.scale.factor.toFixed(3)}: ${profile.scale.derivation}`);
   return lines;
+}
+
+/** The machine config's `hw` field for a profile (Machine.create({ hw: hwConfigOf(profile) })). */
+export function hwConfigOf(profile: HwProfile): { profile: string; charges: HwCharges } {
+  return { profile: profile.name, charges: chargesOf(profile) };
 }

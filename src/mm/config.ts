@@ -1,6 +1,7 @@
 // Machine configuration: every limit of the simulated machine, fixed when it is created.
 
 import { ARCH_KINDS, type ArchKind } from '../arch/arch.js';
+import { checkCharges, type HwCharges, NO_HW_CHARGES } from '../hw/profile.js';
 import { DEFAULT_LOCK_OPTIONS, type LockOptions } from '../locks/index.js';
 
 export interface MachineConfig {
@@ -40,6 +41,11 @@ export interface MachineConfig {
    * primitives of src/arch (the default), or 'js', TypedArray operations (the slower model of before).
    */
   arch: ArchKind;
+  /**
+   * The hardware profile this machine charges (src/hw): its name, for every result's header, and the
+   * ns each hardware event spends on the CPU that incurs it. 'none' charges nothing (the tests).
+   */
+  hw: { profile: string; charges: HwCharges };
   locks: LockOptions;
   lockdepTextBytes: number;
   /**
@@ -122,11 +128,13 @@ export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
     forkInheritsVranges: input.forkInheritsVranges ?? false,
     debug: input.debug ?? false,
     arch: input.arch ?? 'wasm',
+    hw: input.hw ?? { profile: 'none', charges: NO_HW_CHARGES },
     locks: { ...DEFAULT_LOCK_OPTIONS, lockdep: input.debug ?? false, ...input.locks },
     // lockdep (debug mode) keeps call sites here; without it only a few reports ever need room.
     lockdepTextBytes: input.lockdepTextBytes ?? (input.debug ? 256 * 1024 : 16 * 1024),
     mutations: { ...NO_MUTATIONS, ...input.mutations },
   };
+  checkCharges(config.hw.charges);
   if (!ARCH_KINDS.includes(config.arch))
     throw new RangeError(`machine config: arch must be ${ARCH_KINDS.join(' or ')}, got ${config.arch}`);
   positiveInt('cpus', config.cpus, MAX_CPUS);

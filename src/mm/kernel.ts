@@ -7,6 +7,7 @@
 // kernel module takes a Kernel and asks it for the word index of what it needs.
 
 import { type Arch, createArch } from '../arch/index.js';
+import type { HwCharges } from '../hw/profile.js';
 import {
   ANON_VMA,
   CPU_PRIVATE,
@@ -78,6 +79,9 @@ export class Kernel {
   readonly frameWords: Int32Array;
   /** The byte primitives on physical memory (config.arch: WebAssembly or TypedArray). */
   readonly arch: Arch;
+  /** ns each hardware event spends (config.hw); hwCharged is false under profile none. */
+  readonly hw: HwCharges;
+  readonly hwCharged: boolean;
   readonly dom: LockDomain;
   readonly classes: LockClassTable;
 
@@ -140,6 +144,8 @@ export class Kernel {
     this.frames = new Uint8Array(this.buffer, L.frames.byteOffset, L.frames.byteLength);
     this.frameWords = new Int32Array(this.buffer, L.frames.byteOffset, L.frames.byteLength / 4);
     this.arch = createArch(config.arch, this.memory, this.frames);
+    this.hw = config.hw.charges;
+    this.hwCharged = Object.values(this.hw).some((ns) => ns > 0);
     this.dom = new LockDomain(this.buffer, L, this.classes, config.locks, this.geometry.cpuSlots);
 
     this.control = wordIndex(L.control);

@@ -11,6 +11,7 @@
 // page; bytes to or from a JS array (read, write) are TypedArray copies, as the JS side of the copy
 // lies outside the machine's memory.
 
+import { spendNs } from '../hw/charge.js';
 import { MM, PAGE, PAGE_SIZE, TLB_ENTRY } from '../layout/layout.js';
 import { SchedPoint } from '../locks/index.js';
 import type { Cpu } from './cpu.js';
@@ -72,11 +73,16 @@ function translateSlow(
     cpu.count(VM.sigsegv);
     throw new SigSegv(address, 'maperr');
   }
+  // A slot a flush emptied: the hardware's page walk refills it (a conflict miss in the model's small
+  // TLB would hit in the host's far larger one, so only these are charged).
+  if (cpu.k.hwCharged && cpu.i32[entry + TLB_ENTRY.vpn] === -1) spendNs(cpu.k.hw.tlbRefill);
   for (;;) {
     const frame = walk(cpu, mm, vpn, write, entry);
     if (frame >= 0) return frame;
     // A fault: the handler may sleep on locks, so leave user mode while it runs.
     exitUser(cpu);
+    // The exception's entry and exit, charged where the handler begins (no lock held yet).
+    if (cpu.k.hwCharged) spendNs(cpu.k.hw.fault);
     try {
       handleMmFault(cpu, mm, vpn, write, address);
     } finally {
@@ -96,6 +102,8 @@ function walk(cpu: Cpu, mm: number, vpn: number, write: boolean, entry: number):
       // The hardware's locked set of the dirty bit: fails if reclaim changed the PTE meanwhile.
       if (Atomics.compareExchange(i32, word, pte, pte | PTE_DIRTY) !== pte) continue;
       pte |= PTE_DIRTY;
+      // The microcode assist that sets it.
+      if (cpu.k.hwCharged) spendNs(cpu.k.hw.dirtyAssist);
     }
     const frame = pte >>> PTE_FRAME_SHIFT;
     i32[entry + TLB_ENTRY.vpn] = vpn;

@@ -4,6 +4,7 @@
 // Every access call is one stay in user mode (enter, access, leave); inUser() keeps the thread in
 // user mode across many accesses (a syscall inside still leaves it, as a real one enters the kernel).
 
+import { spendNs } from '../hw/charge.js';
 import type { Cpu } from './cpu.js';
 import { sysFork } from './fork.js';
 import { sysMadvise } from './madvise.js';
@@ -53,6 +54,8 @@ export class Thread {
   /** Runs a syscall body in the kernel: out of user mode for its duration. */
   private syscall(body: () => number): number {
     const cpu = this.cpu;
+    // The trap's entry and exit (with the host's mitigations), charged before the body runs.
+    if (cpu.k.hwCharged) spendNs(cpu.k.hw.syscall);
     if (cpu.userMm !== this.mm) return body();
     exitUser(cpu);
     try {

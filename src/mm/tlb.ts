@@ -14,6 +14,7 @@
 // Either a CPU entering user mode sees the new tlbGen, or the flusher sees it active and waits for
 // it: no frame is freed while any CPU may still use a stale translation to it.
 
+import { spendNs } from '../hw/charge.js';
 import { CPU_SHOOTDOWN, TLB_ENTRY } from '../layout/layout.js';
 import { HungTaskError, SchedPoint } from '../locks/index.js';
 import type { Cpu } from './cpu.js';
@@ -53,6 +54,8 @@ export function checkFlush(cpu: Cpu): void {
 function serveFlush(cpu: Cpu): void {
   const i32 = cpu.i32;
   const request = Atomics.load(i32, cpu.flushReqWord);
+  // The interrupt's entry, handler and exit, before the acknowledgement the sender waits for.
+  if (cpu.k.hwCharged) spendNs(cpu.k.hw.ipiHandler);
   localFlush(cpu);
   // The TLB is empty now: it is valid for whatever generation the mm has reached.
   if (cpu.tlbMm !== NO_MM) {
@@ -101,6 +104,8 @@ export function flushTlbMm(cpu: Cpu, mm: number): void {
   }
   if (n === 0) return;
   cpu.count(VM.nr_tlb_remote_flush, n);
+  // Sending the IPIs (one multicast), charged before the wait for their answers.
+  if (k.hwCharged) spendNs(k.hw.ipiSend);
   if (k.config.mutations.skipShootdownWait) return;
   const startMs = performance.now();
   for (let t = 0; t < n; t++) waitForAck(cpu, targets[2 * t], mm, targets[2 * t + 1], startMs);
