@@ -10,6 +10,7 @@ import {
   formatNumber,
   formatRate,
   hostLine,
+  hwLine,
   renderRun,
   textTable,
   toCsv,
@@ -191,6 +192,7 @@ export function renderCompare(rows: CompareRow[], pressureMiB: number): string {
     out.push(
       `ebizzy, ${threads} thread(s) on ${threads} simulated CPU(s), ${sample.config.ebizzy.seconds} s per run, ${sample.config.memoryMiB} MiB memory, lg_dirty_mult ${sample.config.lgDirtyMult}${variantNote(sample.config.vrangeVariant)}`,
       hostLine(sample.host, busyCpus(sample.config.cpus, sample.config.pressureMiB)),
+      hwLine(sample.config.hw),
       textTable(
         [
           'policy',

@@ -4,6 +4,8 @@
 import type { Command } from 'commander';
 import { defaultRunConfig } from '../experiment/defaults.js';
 import type { EbizzyOptions, RunConfig } from '../experiment/types.js';
+import { resolveHwProfile } from '../hw/cache.js';
+import { hwConfigOf } from '../hw/profile.js';
 import type { VrangeVariant } from '../mm/config.js';
 import { bytes, integer, policy, positiveNumber, vrangeVariant } from './options.js';
 
@@ -12,6 +14,8 @@ export interface EbizzyDefaults {
   seconds?: number;
   memoryMiB?: number;
   lgDirtyMult?: number;
+  /** --hw-profile's default: none for single runs, host for compare. */
+  hwProfile?: string;
 }
 
 /**
@@ -70,6 +74,11 @@ export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}
       "vrange syscall rules: lab (mmap_sem read, mapped ranges only, adjacent ranges merged) or v7 (the RFC v7 patch's)",
       vrangeVariant,
       d.vrangeVariant,
+    )
+    .option(
+      '--hw-profile <profile>',
+      'hardware events charged: none (pure software), host (the profile vrange-lab calibrate measured) or a profile file',
+      defaults.hwProfile ?? 'none',
     );
   return command;
 }
@@ -84,6 +93,7 @@ export interface EbizzyCliOptions extends Omit<EbizzyOptions, 'threads'> {
   lgDirtyMult: number;
   seed: number;
   vrangeVariant: VrangeVariant;
+  hwProfile?: string;
   policy?: string;
   pressure?: number;
 }
@@ -114,5 +124,6 @@ export function runConfigFrom(o: EbizzyCliOptions): RunConfig {
     lgDirtyMult: o.lgDirtyMult,
     seed: o.seed,
     vrangeVariant: o.vrangeVariant,
+    hw: hwConfigOf(resolveHwProfile(o.hwProfile ?? 'none')),
   };
 }

@@ -77,6 +77,17 @@ export function variantNote(variant: RunResult['config']['vrangeVariant'] | unde
   return variant === 'v7' ? ', vrange rules v7' : '';
 }
 
+/** The hardware profile a result ran with: every result prints it. */
+export function hwLine(hw: RunResult['config']['hw']): string {
+  if (hw === undefined || Object.values(hw.charges).every((ns) => ns === 0)) {
+    return `hw profile: ${hw?.profile ?? 'none'} (pure software model: no hardware event charged)`;
+  }
+  const charged = Object.entries(hw.charges)
+    .map(([event, ns]) => `${event} ${Math.round(ns)}`)
+    .join(', ');
+  return `hw profile: ${hw.profile}; ns charged per event: ${charged}`;
+}
+
 export function renderRun(result: RunResult): string {
   const c = result.config;
   const e = c.ebizzy;
@@ -84,6 +95,7 @@ export function renderRun(result: RunResult): string {
     `ebizzy: policy ${c.policy}, ${c.processes} process(es)${c.fork === true ? ' forked from one parent' : ''} x ${e.threads} thread(s) on ${c.cpus} simulated CPU(s), ` +
       `${e.chunks} chunks of ${e.chunkSize / 1024} KiB, ${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB, lg_dirty_mult ${c.lgDirtyMult}, seed ${c.seed}${variantNote(c.vrangeVariant)}`,
     hostLine(result.host, busyCpus(c.cpus, c.pressureMiB)),
+    hwLine(c.hw),
     '',
     `${formatNumber(result.recordsPerSecond)} records/s (${formatNumber(result.records)} records in ${result.elapsedSeconds.toFixed(2)} s; per thread: ${result.perThread.map((n) => formatNumber(n)).join(', ')})`,
     `purged by reclaim: ${formatNumber(result.purgedPages)} pages`,

@@ -121,6 +121,7 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
     watermarks: experimentWatermarks(config),
     vrangeVariant: config.vrangeVariant,
     arch: config.arch ?? 'wasm',
+    ...(config.hw !== undefined ? { hw: config.hw } : {}),
   });
   const kswapdCpu = machineCpus;
   const pressureCpu = config.cpus;

@@ -4,6 +4,12 @@ import { ARCH_KINDS, type ArchKind } from '../arch/arch.js';
 import { checkCharges, type HwCharges, NO_HW_CHARGES } from '../hw/profile.js';
 import { DEFAULT_LOCK_OPTIONS, type LockOptions } from '../locks/index.js';
 
+/** A machine's hardware profile: its name (printed with every result) and the ns per event. */
+export interface MachineHwConfig {
+  profile: string;
+  charges: HwCharges;
+}
+
 export interface MachineConfig {
   /** Simulated physical memory. */
   memoryMiB: number;
@@ -45,7 +51,7 @@ export interface MachineConfig {
    * The hardware profile this machine charges (src/hw): its name, for every result's header, and the
    * ns each hardware event spends on the CPU that incurs it. 'none' charges nothing (the tests).
    */
-  hw: { profile: string; charges: HwCharges };
+  hw: MachineHwConfig;
   locks: LockOptions;
   lockdepTextBytes: number;
   /**
