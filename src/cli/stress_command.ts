@@ -1,7 +1,9 @@
 // vrange-lab stress: randomized stress with online invariant checking (see src/stress/).
 
 import { Command, InvalidArgumentError } from 'commander';
-import { formatNumber, formatRate, hostLine, textTable } from '../experiment/report.js';
+import { formatNumber, formatRate, hostLine, hwLine, textTable } from '../experiment/report.js';
+import { resolveHwProfile } from '../hw/cache.js';
+import { hwConfigOf } from '../hw/profile.js';
 import { type Mutations, NO_MUTATIONS } from '../mm/config.js';
 import { runStress, type StressConfig, type StressReport } from '../stress/runner.js';
 import { OP_NAMES, STRESS_POLICIES, type StressPolicy } from '../stress/thread.js';
@@ -41,6 +43,7 @@ export function renderStress(report: StressReport): string {
       `${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB${c.delayInjection ? ', delay injection' : ''}` +
       `${Object.keys(c.mutations).length > 0 ? `, MUTATIONS ${Object.keys(c.mutations).join(' ')}` : ''}`,
     hostLine(report.host, busyCpus(c.cpus, c.pressureMiB)),
+    hwLine(c.hw),
     '',
     textTable(
       ['operation', 'count', 'per second'],
@@ -152,6 +155,11 @@ export function stressCommand(): Command {
       'test only: cpu 0 throws inside a critical section (throw) or its worker thread is terminated mid-run (terminate)',
       faultKind,
     )
+    .option(
+      '--hw-profile <profile>',
+      'hardware events charged: none (pure software), host (vrange-lab calibrate) or a profile file',
+      'none',
+    )
     .option('--json', 'print the report as JSON', false)
     .action(
       async (o: {
@@ -170,6 +178,7 @@ export function stressCommand(): Command {
         replay?: number;
         injectFault?: 'throw' | 'terminate';
         mutation?: (keyof Mutations)[];
+        hwProfile: string;
         json: boolean;
       }) => {
         const deterministic = o.deterministic || o.replay !== undefined;
@@ -194,6 +203,7 @@ export function stressCommand(): Command {
           strategy: o.strategy,
           replayDecisions: o.replay ?? 16,
           injectFault: o.injectFault ?? null,
+          hw: hwConfigOf(resolveHwProfile(o.hwProfile)),
         };
         const bar = progress(
           config.seconds > 0 ? config.seconds : 1,

@@ -3,7 +3,7 @@
 // at intervals with every CPU paused at a safe point and once more at the end.
 
 import { KSWAPD } from '../layout/layout.js';
-import { defaultWatermarks, type Mutations } from '../mm/config.js';
+import { defaultWatermarks, type MachineHwConfig, type Mutations } from '../mm/config.js';
 import { Machine } from '../mm/machine.js';
 import { MAP_FIXED } from '../mm/uapi.js';
 import { ValidationError } from '../mm/validate.js';
@@ -45,6 +45,8 @@ export interface StressConfig {
    * 'terminate' (its worker thread is terminated mid-run). The run must stop with a report.
    */
   injectFault: 'throw' | 'terminate' | null;
+  /** Hardware events charged (src/hw); absent: none. They widen the windows the races live in. */
+  hw?: MachineHwConfig;
 }
 
 export interface StressReport {
@@ -123,6 +125,7 @@ export async function runStress(
     debug: true,
     mutations: config.mutations,
     watermarks: stressWatermarks(config.memoryMiB),
+    ...(config.hw !== undefined ? { hw: config.hw } : {}),
   });
   const k = machine.kernel;
   const pool = new CpuPool(machine, machineCpus + 1);
