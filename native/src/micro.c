@@ -145,6 +145,63 @@ static void free_pages(struct measurement *m, struct measurement *rewrite) {
 #endif
 }
 
+/* A read of an untouched anonymous page maps the shared zero page: the trap's entry and exit and
+ * a PTE install, with no allocation and no clearing (the calibration's fault entry+exit). */
+static void zero_page_read(struct measurement *m) {
+  char *p = map_region(m->ops);
+  volatile char sink = 0;
+  double t0 = now_ns();
+  for (size_t i = 0; i < m->ops; i++) sink += ((volatile char *)p)[i * VRH_PAGE_SIZE];
+  m->ns[m->reps++] = (now_ns() - t0) / m->ops;
+  (void)sink;
+  munmap(p, (size_t)m->ops * VRH_PAGE_SIZE);
+}
+
+static double read_pass(char *p, size_t pages) {
+  volatile char sink = 0;
+  double t0 = now_ns();
+  for (size_t i = 0; i < pages; i++) sink += ((volatile char *)p)[i * VRH_PAGE_SIZE];
+  (void)sink;
+  return (now_ns() - t0) / (double)pages;
+}
+
+/* Reads one byte per page of populated pages through a warm TLB (a region small enough for the
+ * second-level TLB), then again after MADV_FREE flushed the TLB and cleared the accessed bits: the
+ * difference is the TLB refill (the calibration's tlbRefill). */
+static void read_after_free(struct measurement *warm, struct measurement *cold) {
+#if VRH_HAVE_MADV_FREE
+  char *p = map_region(warm->ops);
+  touch_pages(p, warm->ops, 1);
+  read_pass(p, warm->ops);
+  warm->ns[warm->reps++] = read_pass(p, warm->ops);
+  madvise(p, (size_t)warm->ops * VRH_PAGE_SIZE, MADV_FREE);
+  cold->ns[cold->reps++] = read_pass(p, warm->ops);
+  munmap(p, (size_t)warm->ops * VRH_PAGE_SIZE);
+#else
+  warm->unavailable = cold->unavailable = "MADV_FREE is not available on this platform";
+#endif
+}
+
+/* memcpy of ebizzy's 512 KiB chunk between populated buffers (the calibration's scale factor). */
+static void copy_512k(struct measurement *m) {
+  size_t bytes = 512u * 1024u;
+  char *src = map_region(bytes / VRH_PAGE_SIZE);
+  char *dst = map_region(bytes / VRH_PAGE_SIZE);
+  memset(src, 0x5a, bytes);
+  memset(dst, 0, bytes);
+  volatile char sink = 0;
+  double t0 = now_ns();
+  for (unsigned i = 0; i < m->ops; i++) {
+    src[i % bytes] = (char)i;
+    memcpy(dst, src, bytes);
+    sink += dst[(i * 4099u) % bytes];
+  }
+  m->ns[m->reps++] = (now_ns() - t0) / m->ops;
+  (void)sink;
+  munmap(src, bytes);
+  munmap(dst, bytes);
+}
+
 static void mprotect_toggles(struct measurement *m, char *page) {
   double t0 = now_ns();
   for (unsigned i = 0; i < m->ops; i++) {
@@ -260,7 +317,7 @@ static void write_measurement(struct json *j, struct measurement *m) {
 
 enum {
   M_NULL, M_TOUCH, M_DN_CALL, M_DN_PAGE, M_REFAULT, M_FREE_PAGE, M_REWRITE, M_MPROT, M_MPROT_REMOTE,
-  M_WIPE_KEEP, M_FUTEX, M_COUNT
+  M_WIPE_KEEP, M_FUTEX, M_ZERO_READ, M_READ_WARM, M_READ_FREE, M_COPY512, M_COUNT
 };
 
 int micro_main(int argc, char **argv) {
@@ -287,6 +344,10 @@ int micro_main(int argc, char **argv) {
       [M_MPROT_REMOTE] = {"mprotect_toggle_remote_thread", "toggle", "the same with a second thread of the mm running on another CPU (TLB-shootdown IPI round trip)", NULL, 5000, 0, {0}},
       [M_WIPE_KEEP] = {"wipeonfork_keeponfork_pair", "pair", "MADV_WIPEONFORK then MADV_KEEPONFORK of 16 pages inside a 48-page mapping (VMA split and merge)", NULL, 5000, 0, {0}},
       [M_FUTEX] = {"futex_pingpong", "round trip", "futex wait/wake ping-pong between two threads on different CPUs", NULL, 2000, 0, {0}},
+      [M_ZERO_READ] = {"zero_page_read_fault", "page", "first read of an untouched anonymous page (trap, zero-page PTE, return)", NULL, REGION_PAGES, 0, {0}},
+      [M_READ_WARM] = {"read_populated", "page", "read of one byte per populated page through a warm TLB (512 pages)", NULL, 512, 0, {0}},
+      [M_READ_FREE] = {"read_after_free", "page", "the same read after MADV_FREE flushed the TLB and cleared the accessed bits", NULL, 512, 0, {0}},
+      [M_COPY512] = {"copy_512k", "copy", "memcpy of 512 KiB between populated buffers", NULL, 200, 0, {0}},
   };
   int cpu[2] = {0, 1};
   int pinned = two_cpus(cpu);
@@ -315,6 +376,9 @@ int micro_main(int argc, char **argv) {
     }
     wipe_keep(&m[M_WIPE_KEEP], region);
     futex_pingpong(&m[M_FUTEX], cpu, pinned);
+    zero_page_read(&m[M_ZERO_READ]);
+    read_after_free(&m[M_READ_WARM], &m[M_READ_FREE]);
+    copy_512k(&m[M_COPY512]);
   }
   struct json j;
   json_init(&j, stdout);

@@ -30,6 +30,7 @@ import {
   sweepPoints,
 } from '../experiment/sweep.js';
 import { PURGE_POLICIES, type PurgePolicy, type RunConfig, type RunResult } from '../experiment/types.js';
+import { ensureHostProfile } from '../real/calibrate.js';
 import { runRealEbizzy } from '../real/ebizzy.js';
 import { HarnessMissingError, harnessBuilt } from '../real/harness.js';
 import { medianRun, type PairedPoint, type PairedRow, pairedRows, runPaired } from '../real/paired.js';
@@ -102,7 +103,7 @@ export const REAL_COMPARE_SECONDS = 1;
 export const REAL_REPETITIONS = 3;
 
 /** Model and real runs interleaved, `repetitions` each, with one progress bar over them all. */
-async function runPairedWithProgress(
+export async function runPairedWithProgress(
   points: PairedPoint[],
   configOf: (point: PairedPoint) => RunConfig,
   repetitions: number,
@@ -255,7 +256,7 @@ export function compareCommand(): Command {
         integer(1, 99),
         REAL_REPETITIONS,
       ),
-    COMPARE_DEFAULTS,
+    { ...COMPARE_DEFAULTS, hwProfile: 'host' },
   ).action(
     async (
       o: EbizzyCliOptions & {
@@ -271,6 +272,7 @@ export function compareCommand(): Command {
     ) => {
       const real = wantRealOf(command, o.real);
       if (real && command.getOptionValueSource('seconds') === 'default') o.seconds = REAL_COMPARE_SECONDS;
+      o.hwProfile = await ensureHostProfile(o.hwProfile ?? 'host', (line) => console.error(line));
       const base = runConfigFrom({ ...o, pressure: 0 });
       const configOf = (point: PairedPoint, pressureMiB: number) =>
         pointConfig(base, { index: 0, policy: point.policy, threads: point.threads, pressureMiB }, true);

@@ -69,17 +69,18 @@ export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}
     .option('--seed <n>', "seed of the threads' random generators", integer(0, 0xffffffff), d.seed);
   // The simulated kernel's vrange rules: the real kernel has no vrange.
   if (machine)
-    command.option(
-      '--vrange-variant <rules>',
-      "vrange syscall rules: lab (mmap_sem read, mapped ranges only, adjacent ranges merged) or v7 (the RFC v7 patch's)",
-      vrangeVariant,
-      d.vrangeVariant,
-    )
-    .option(
-      '--hw-profile <profile>',
-      'hardware events charged: none (pure software), host (the profile vrange-lab calibrate measured) or a profile file',
-      defaults.hwProfile ?? 'none',
-    );
+    command
+      .option(
+        '--vrange-variant <rules>',
+        "vrange syscall rules: lab (mmap_sem read, mapped ranges only, adjacent ranges merged) or v7 (the RFC v7 patch's)",
+        vrangeVariant,
+        d.vrangeVariant,
+      )
+      .option(
+        '--hw-profile <profile>',
+        'hardware events charged: none (pure software), host (the profile vrange-lab calibrate measured) or a profile file',
+        defaults.hwProfile ?? 'none',
+      );
   return command;
 }
 

@@ -2,7 +2,9 @@
 // vrange-lab: the command line. Bad options end with a one-line reason and a non-zero exit.
 
 import { Command, CommanderError } from 'commander';
+import { calibrateCommand } from './calibrate_command.js';
 import { compareCommand, ebizzyCommand, mergeCommand, sweepCommand } from './commands.js';
+import { fidelityCommand } from './fidelity_command.js';
 import { realCommand } from './real_command.js';
 import { stressCommand } from './stress_command.js';
 
@@ -23,6 +25,10 @@ for (const command of [
 ]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
 }
+
+// The native-harness commands exit 2 on bad input (their own exitOverride), like `real`'s.
+program.addCommand(calibrateCommand());
+program.addCommand(fidelityCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -36,12 +36,12 @@ function usageExit(error: CommanderError): never {
 }
 
 /** A real command: one-line errors, exit status 2 for bad input and a missing harness. */
-function realSubcommand(name: string): Command {
+export function realSubcommand(name: string): Command {
   return new Command(name).exitOverride(usageExit).showHelpAfterError(false);
 }
 
 /** Runs an action; a usage problem (its own check, the harness's, a missing harness) exits 2. */
-async function guarded(command: Command, action: () => Promise<void>): Promise<void> {
+export async function guarded(command: Command, action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (error) {

@@ -16,7 +16,8 @@ export interface MicroMeasurement {
   medianNs?: number;
   minNs?: number;
   maxNs?: number;
-  unavailable?: string;
+  /** Why it was not measured; absent or null when it was. */
+  unavailable?: string | null;
 }
 
 /** The native measurements each event is derived from: cost = plus - minus, per `per`. */
@@ -72,7 +73,7 @@ function lookup(
   if (m === undefined)
     throw new Error(`calibrate: the harness did not measure ${name} (rebuild it: npm run build:native)`);
   if (
-    m.unavailable !== undefined ||
+    (m.unavailable !== undefined && m.unavailable !== null) ||
     m.medianNs === undefined ||
     m.minNs === undefined ||
     m.maxNs === undefined

@@ -78,7 +78,7 @@ describe('vrange-lab real: command line', () => {
   });
 
   it('compare --real with no harness built: the reason first, exit 2', async () => {
-    const outcome = await cli(['compare', '--real', '-S', '0.1'], {
+    const outcome = await cli(['compare', '--real', '--hw-profile', 'none', '-S', '0.1'], {
       VRANGE_HARNESS: '/nonexistent/vrange-harness',
     });
     // compare keeps the model commands' "(add --help for usage)" line after the reason.
@@ -93,6 +93,8 @@ describe('vrange-lab real: command line', () => {
       const outcome = await cli([
         'compare',
         '--real',
+        '--hw-profile',
+        'none',
         '--policies',
         'dontneed,vma,vrange',
         '--pressure',

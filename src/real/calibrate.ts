@@ -1,0 +1,76 @@
+// vrange-lab calibrate: the host's hardware profile from microbenchmarks only. The harness times
+// the kernel paths natively (`micro`); the model's own 512 KiB user copy is timed here, in the same
+// run, for the scale factor. End-to-end results never enter (docs/fidelity.md).
+
+import os from 'node:os';
+import { cachedHostProfile, hostProfilePath, writeProfileFile } from '../hw/cache.js';
+import { deriveProfile } from '../hw/derive.js';
+import type { HwProfile } from '../hw/profile.js';
+import { Machine } from '../mm/machine.js';
+import { BUILD_HINT, harnessBuilt } from './harness.js';
+import { runRealMicro } from './micro.js';
+import type { MicroResult } from './types.js';
+
+const COPY_BYTES = 512 * 1024;
+
+/** The model's 512 KiB user copy through its MMU (t.copy, arch wasm, profile none): median ns. */
+export function modelCopyNs(rounds = 15, copiesPerRound = 40): number {
+  const machine = Machine.create({ memoryMiB: 32, cpus: 1, maxProcesses: 2, vaMiB: 64 });
+  const t = machine.createProcess().mainThread();
+  const src = t.mmap(COPY_BYTES);
+  const dst = t.mmap(COPY_BYTES);
+  if (src < 0 || dst < 0) throw new Error('calibrate: mmap of the copy buffers failed');
+  t.fill(src, COPY_BYTES, 0x5a);
+  t.fill(dst, COPY_BYTES, 0);
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    for (let i = 0; i < copiesPerRound; i++) t.copy(dst, src, COPY_BYTES);
+    samples.push(((performance.now() - start) * 1e6) / copiesPerRound);
+  }
+  machine.detach();
+  samples.sort((a, b) => a - b);
+  return samples[samples.length >> 1];
+}
+
+export interface Calibration {
+  profile: HwProfile;
+  micro: MicroResult;
+  modelCopyNs: number;
+  /** Where the profile was written. */
+  file: string;
+}
+
+/** Measures, derives and writes the profile (to `file`, default the per-user cache). */
+export async function calibrate(repetitions: number, file = hostProfilePath()): Promise<Calibration> {
+  const micro = await runRealMicro(repetitions);
+  const copyNs = modelCopyNs();
+  const host = {
+    hostname: os.hostname(),
+    kernel: `${micro.host.sysname} ${micro.host.kernel}`,
+    cpuModel: micro.host.cpuModel,
+    cores: micro.host.cores,
+    node: micro.host.node,
+  };
+  const profile = deriveProfile(micro.measurements, copyNs, host, new Date().toISOString());
+  writeProfileFile(profile, file);
+  return { profile, micro, modelCopyNs: copyNs, file };
+}
+
+/**
+ * --hw-profile host for compare and npm start: calibrates first when the host has no profile yet
+ * and the harness is built; without the harness, falls back to none. Says which on `log`.
+ */
+export async function ensureHostProfile(spec: string, log: (line: string) => void): Promise<string> {
+  if (spec !== 'host' || cachedHostProfile() !== null) return spec;
+  if (!harnessBuilt()) {
+    log(
+      `vrange-lab: no hardware profile and no native harness to measure one: hw profile none (${BUILD_HINT})`,
+    );
+    return 'none';
+  }
+  log('vrange-lab: no hardware profile for this host yet: calibrating (vrange-lab calibrate) ...');
+  const c = await calibrate(5);
+  log(`vrange-lab: hardware profile written to ${c.file}`);
+  return spec;
+}
