@@ -3,7 +3,9 @@
 //  - anon: every mapped anonymous page once its CPU's lru_add batch was moved (swap.ts);
 //  - lazyfree: pages MADV_FREE marked (PG_LAZYFREE; Linux moves them to the inactive file list).
 // A page is on a list exactly while PG_LRU is set, and which list PG_LAZYFREE says; both flags change
-// only under lru_lock, with atomic read-modify-writes of the flags word as Linux's set_bit/clear_bit.
+// only under lru_lock, with atomic read-modify-writes of the flags word as Linux's set_bit/clear_bit,
+// except on a page whose last reference went (nobody else can reach it: Linux's non-atomic
+// __folio_clear_lru_flags). Tests of a flag are plain reads, as test_bit.
 // A page leaves the LRU when its last reference goes (lruReleaseFrames, from the free path) or when
 // reclaim isolates it (swap.ts), never merely because a PTE stopped mapping it.
 //
@@ -19,7 +21,7 @@ import { PG_LAZYFREE, PG_LRU } from './mm_types.js';
 export const SWAP_CLUSTER_MAX = 32;
 
 export function pageFlags(k: Kernel, frame: number): number {
-  return Atomics.load(k.i32, k.pageWord(frame, PAGE.flags));
+  return k.i32[k.pageWord(frame, PAGE.flags)];
 }
 
 function listOf(k: Kernel, flags: number): LruList {
@@ -68,11 +70,15 @@ export function lruvecMove(k: Kernel, frame: number, lazy: boolean): boolean {
  */
 export function lruReleaseFrames(cpu: Cpu, frames: Int32Array, count: number): void {
   const k = cpu.k;
+  const i32 = k.i32;
   let held = 0;
   for (let i = 0; i < count; i++) {
-    if ((pageFlags(k, frames[i]) & PG_LRU) === 0) continue;
+    const word = k.pageWord(frames[i], PAGE.flags);
+    const flags = i32[word];
+    if ((flags & PG_LRU) === 0) continue;
     if (held === 0) k.lruLock.lock(cpu.lock);
-    lruvecDel(k, frames[i]);
+    listOf(k, flags).remove(frames[i]);
+    i32[word] = flags & ~(PG_LRU | PG_LAZYFREE);
     if (++held === SWAP_CLUSTER_MAX) {
       k.lruLock.unlock(cpu.lock);
       held = 0;

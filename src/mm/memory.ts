@@ -112,7 +112,8 @@ function doWpPage(cpu: Cpu, mm: number, vpn: number, pteWord: number, address: n
     return;
   }
   pageAddNewAnonRmap(k, frame, mm, vpn);
-  Atomics.store(i32, k.pageWord(frame, PAGE.flags), PG_ANON);
+  // Not yet published: a plain store, as Linux's non-atomic __folio_set_swapbacked on a new folio.
+  i32[k.pageWord(frame, PAGE.flags)] = PG_ANON;
   lruCacheAdd(cpu, frame);
   // Publishes the copy; pairs with the MMU's Atomics.load of the PTE. The old frame keeps its other
   // mappings (mapcount was above 1 under this PTL, so it stays above 0).
@@ -161,7 +162,8 @@ function doAnonymousPage(
   ptl.lock(cpu.lock);
   if (k.config.mutations.faultWithoutRecheck || Atomics.load(k.i32, pteWord) === expected) {
     pageAddNewAnonRmap(k, frame, mm, vpn);
-    Atomics.store(k.i32, k.pageWord(frame, PAGE.flags), PG_ANON);
+    // Not yet published: a plain store, as Linux's non-atomic __folio_set_swapbacked on a new folio.
+    k.i32[k.pageWord(frame, PAGE.flags)] = PG_ANON;
     // folio_add_lru_vma, under the PTL as in Linux: onto this CPU's batch, onto the LRU when full.
     lruCacheAdd(cpu, frame);
     // Publishes the mapping; pairs with the MMU's Atomics.load of the PTE.
