@@ -54,6 +54,7 @@ describe('benchmark command lines', () => {
       ['mm.ts', /Usage: bench:mm.*--quick.*--no-write/s],
       ['ebizzy_targets.ts', /Usage: bench:ebizzy.*--repetitions <n>.*--seconds <s>/s],
       ['device/sweep.ts', /Usage: sweep.*<out-dir> \[seconds\] \[part\]/s],
+      ['lru_cost.ts', /Usage: bench:lru-cost.*--before <dir>.*--rounds <n>.*--no-write/s],
     ];
     const results = await Promise.all(cases.map(([script]) => bench(script, '--help')));
     results.forEach((result, i) => {
@@ -77,6 +78,9 @@ describe('benchmark command lines', () => {
         /expected one of all, compare, got "foo"/,
       ],
       ['device/sweep.ts', [], /missing required argument 'out-dir'/],
+      ['lru_cost.ts', [], /required option '--before <dir>' not specified/],
+      ['lru_cost.ts', ['--before', ROOT, '--rounds', '0'], /expected an integer from 1 to 100, got "0"/],
+      ['lru_cost.ts', ['--before', join(ROOT, 'no-such-build')], /no-such-build.*not found/],
     ];
     const results = await Promise.all(cases.map(([script, args]) => bench(script, ...args)));
     results.forEach((result, i) => {
