@@ -2,20 +2,31 @@
 // interleaved in one run. Per round and per build: the refault of a 2 MiB range after MADV_DONTNEED
 // (fault + allocation + zero-fill + the LRU add, ns per page), the MADV_DONTNEED that precedes it
 // (zap + shootdown + free, now with the LRU removal, ns per page), and ebizzy's records/s under the
-// dontneed policy at 1 thread. Both builds run in this process: the other build's modules are
-// imported from its dist (--before DIR), and its ebizzy workers load from there too.
+// dontneed policy at 1 thread. Every sample runs in a fresh Node process (this script with the
+// hidden --probe option) that imports one build's modules from its dist, so that neither build's
+// JIT state or heap colours the other's samples.
 //
 //   git archive <base> | tar -x -C DIR && ln -s $PWD/node_modules DIR/ && (cd DIR && npm run build)
 //   npm run build && node dist/bench/lru_cost.js --before DIR [--rounds N] [--seconds S] [--no-write]
 
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Option } from 'commander';
 import { integer, positiveNumber } from '../src/cli/options.js';
 import { benchCommandLine } from './cli.js';
 import { hostInfo, hostMarkdown, median, saveResults, table } from './report.js';
 
-const { options } = benchCommandLine<{ before: string; rounds: number; seconds: number; write: boolean }>(
+const { options } = benchCommandLine<{
+  before: string;
+  rounds: number;
+  seconds: number;
+  write: boolean;
+  probe?: string;
+  seed: number;
+}>(
   'bench:lru-cost',
   "Issue 14: the cost of the page LRU model, this build against the build in --before (the base commit's, built with npm run build), interleaved: refault and MADV_DONTNEED per page, ebizzy dontneed records/s at 1 thread. Writes bench/results/lru-cost-<cores>core.{md,json}.",
   (command) =>
@@ -27,14 +38,18 @@ const { options } = benchCommandLine<{ before: string; rounds: number; seconds: 
         integer(1, 100),
         7,
       )
-      .option('--seconds <s>', 'length of each ebizzy run', positiveNumber, 3),
+      .option('--seconds <s>', 'length of each ebizzy run', positiveNumber, 3)
+      // One sample of one build, in a process of its own (what the rounds spawn).
+      .addOption(new Option('--probe <dir>').hideHelp())
+      .addOption(new Option('--seed <n>').argParser(integer(1, 1000)).default(1).hideHelp()),
 );
 
 const PAGE = 4096;
 /** The range refaulted per sample: 512 pages (2 MiB), one user-mode stretch touching each page. */
 const SPAN = 512;
-/** DONTNEED + refault cycles per sample; the sample is their median. */
-const CYCLES = 41;
+/** DONTNEED + refault cycles per sample, after WARMUP unmeasured ones; the sample is their median. */
+const WARMUP = 100;
+const CYCLES = 201;
 
 interface Build {
   name: string;
@@ -74,6 +89,10 @@ function refault(b: Build): { dontneedNs: number; refaultNs: number } {
       for (let page = 0; page < SPAN; page++) t.store32(base + page * PAGE, value);
     });
   touch(1);
+  for (let cycle = 0; cycle < WARMUP; cycle++) {
+    t.madvise(base, SPAN * PAGE, b.index.MADV_DONTNEED);
+    touch(cycle);
+  }
   const zap: number[] = [];
   const fault: number[] = [];
   for (let cycle = 0; cycle < CYCLES; cycle++) {
@@ -105,20 +124,48 @@ async function ebizzy(b: Build, seed: number): Promise<number> {
   return result.recordsPerSecond as number;
 }
 
+interface Sample {
+  refaultNs: number;
+  dontneedNs: number;
+  records: number;
+}
+
+if (options.probe !== undefined) {
+  const b = await load('probe', options.probe);
+  const r = refault(b);
+  const sample: Sample = { ...r, records: await ebizzy(b, options.seed) };
+  console.log(JSON.stringify(sample));
+  process.exit(0);
+}
+
+const self = fileURLToPath(import.meta.url);
+function probe(dir: string, seed: number): Sample {
+  const args = [self, '--probe', dir, '--before', dir, '--seconds', String(options.seconds)];
+  const out = execFileSync(process.execPath, [...args, '--seed', String(seed), '--no-write'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '') as Sample;
+}
+
 const host = hostInfo();
-const builds = [await load('before', resolve(options.before)), await load('after', resolve('.'))];
+const loadStart = os.loadavg()[0];
+const builds = [
+  { name: 'before', dir: resolve(options.before) },
+  { name: 'after', dir: resolve('.') },
+];
+for (const b of builds) await load(b.name, b.dir); // both exist and load, before anything is measured
 const samples: Record<string, { refaultNs: number[]; dontneedNs: number[]; records: number[] }> = {};
 for (const b of builds) samples[b.name] = { refaultNs: [], dontneedNs: [], records: [] };
 for (let round = 0; round < options.rounds; round++) {
   const order = round % 2 === 0 ? builds : [...builds].reverse();
   for (const b of order) {
-    const r = refault(b);
-    const records = await ebizzy(b, round + 1);
+    const r = probe(b.dir, round + 1);
     samples[b.name].refaultNs.push(r.refaultNs);
     samples[b.name].dontneedNs.push(r.dontneedNs);
-    samples[b.name].records.push(records);
+    samples[b.name].records.push(r.records);
     console.error(
-      `round ${round + 1} ${b.name}: refault ${r.refaultNs.toFixed(0)} ns/page, dontneed ${r.dontneedNs.toFixed(0)} ns/page, ebizzy ${Math.round(records)} records/s`,
+      `round ${round + 1} ${b.name}: refault ${r.refaultNs.toFixed(0)} ns/page, dontneed ${r.dontneedNs.toFixed(0)} ns/page, ebizzy ${Math.round(r.records)} records/s`,
     );
   }
 }
@@ -152,10 +199,16 @@ const markdown = [
   '',
   hostMarkdown(host),
   "- before = the base commit's build (--before), after = this build",
-  `- ${options.rounds} rounds, each build once per round (order alternating); per round: ${CYCLES} cycles of MADV_DONTNEED of ${SPAN} pages then one user-mode stretch writing a word per page (median per round), on a 64 MiB 1-CPU machine; then one ${options.seconds} s ebizzy run, policy dontneed, 1 thread, allocator purging on every free (64 MiB machine)`,
-  '- median of the rounds (min–max); 1 simulated CPU on a 2-core host: not oversubscribed',
+  `- ${options.rounds} rounds, each build once per round (order alternating), each sample in a fresh Node process; per sample: ${WARMUP} unmeasured then ${CYCLES} measured cycles of MADV_DONTNEED of ${SPAN} pages then one user-mode stretch writing a word per page (their median), on a 64 MiB 1-CPU machine; then one ${options.seconds} s ebizzy run, policy dontneed, 1 thread, allocator purging on every free (64 MiB machine)`,
+  '- median of the rounds (min–max); 1 simulated CPU on a 2-core host: not oversubscribed by this run',
+  `- host load average (1 min) at the start ${loadStart.toFixed(1)}, at the end ${os.loadavg()[0].toFixed(1)}: other work shared the cores`,
   '',
   table(['measure', 'before', 'after', 'change'], rows),
 ].join('\n');
 console.log(markdown);
-saveResults(options.write, `lru-cost-${host.cores}core`, { host, options, samples }, markdown);
+saveResults(
+  options.write,
+  `lru-cost-${host.cores}core`,
+  { host, options, loadAverage1m: [loadStart, os.loadavg()[0]], samples },
+  markdown,
+);
