@@ -201,7 +201,7 @@ const markdown = [
   "- before = the base commit's build (--before), after = this build",
   `- ${options.rounds} rounds, each build once per round (order alternating), each sample in a fresh Node process; per sample: ${WARMUP} unmeasured then ${CYCLES} measured cycles of MADV_DONTNEED of ${SPAN} pages then one user-mode stretch writing a word per page (their median), on a 64 MiB 1-CPU machine; then one ${options.seconds} s ebizzy run, policy dontneed, 1 thread, allocator purging on every free (64 MiB machine)`,
   '- median of the rounds (min–max); 1 simulated CPU on a 2-core host: not oversubscribed by this run',
-  `- host load average (1 min) at the start ${loadStart.toFixed(1)}, at the end ${os.loadavg()[0].toFixed(1)}: other work shared the cores`,
+  `- host load average (1 min) at the start ${loadStart.toFixed(1)}, at the end ${os.loadavg()[0].toFixed(1)} (this run keeps about 1 busy)`,
   '',
   table(['measure', 'before', 'after', 'change'], rows),
 ].join('\n');
