@@ -308,8 +308,40 @@ export const MM_TLB = defineStruct('mm_tlb', ['tlbGen'], { cacheLine: true });
 /** A VMA in an mm's table, which is kept sorted by start. Pages, end exclusive. */
 export const VMA = defineStruct('vma', ['start', 'end', 'flags', 'unused']);
 
-/** An LRU list head (the vrange victim LRU, the lazyfree page LRU). */
+/** An LRU list head (the vrange victim LRU, the anon and lazyfree page LRUs). */
 export const LRU = defineStruct('lru', ['head', 'tail', 'count'], { cacheLine: true });
+
+/** Pages a per-CPU LRU batch holds before it is moved onto the LRU (Linux's folio_batch, 15). */
+export const LRU_BATCH_SIZE = 15;
+
+/**
+ * A CPU's lru_add batch (mm/swap.c cpu_fbatches.lru_add): new anonymous pages waiting to be moved
+ * onto the anon LRU under the LRU lock, each holding a page reference. Written by its CPU only;
+ * others read it while the machine is quiescent (validation). Frames in page0 .. page0 + nr - 1.
+ */
+export const LRU_BATCH = defineStruct(
+  'lru_batch',
+  [
+    'nr',
+    'page0',
+    'page1',
+    'page2',
+    'page3',
+    'page4',
+    'page5',
+    'page6',
+    'page7',
+    'page8',
+    'page9',
+    'page10',
+    'page11',
+    'page12',
+    'page13',
+    'page14',
+  ],
+  { cacheLine: true },
+);
+if (LRU_BATCH.STRIDE - LRU_BATCH.page0 < LRU_BATCH_SIZE) throw new Error('layout: lru_batch too small');
 
 export interface MachineGeometry {
   /** CPU slots: user CPUs then kswapd's. */
@@ -336,8 +368,10 @@ export interface MachineLayout extends LockDomainRegions, SchedRegions {
   kswapd: Region;
   vrangeLru: Region;
   vrangeLruLock: Region;
+  anonLru: Region;
   lazyfreeLru: Region;
-  lazyfreeLruLock: Region;
+  lruLock: Region;
+  lruBatches: Region;
   cpuShootdown: Region;
   cpuPrivate: Region;
   pcpLocks: Region;
@@ -379,8 +413,12 @@ export function planMachine(g: MachineGeometry): MachineLayout {
     kswapd: b.records('kswapd', KSWAPD, 1),
     vrangeLru: b.records('vrange_lru', LRU, 1),
     vrangeLruLock: b.records('vrange_lru_lock', SPINLOCK, 1),
+    // The page LRU (one lruvec): anon pages, and lazily freed ones (Linux's inactive file list),
+    // both under the one lru_lock; the per-CPU batches in front of it.
+    anonLru: b.records('anon_lru', LRU, 1),
     lazyfreeLru: b.records('lazyfree_lru', LRU, 1),
-    lazyfreeLruLock: b.records('lazyfree_lru_lock', SPINLOCK, 1),
+    lruLock: b.records('lru_lock', SPINLOCK, 1),
+    lruBatches: b.records('lru_batches', LRU_BATCH, g.cpuSlots),
     cpuShootdown: b.records('cpu_shootdown', CPU_SHOOTDOWN, g.cpuSlots),
     cpuPrivate: b.records('cpu_private', CPU_PRIVATE, g.cpuSlots),
     pcpLocks: b.records('pcp_locks', SPINLOCK, g.cpuSlots),

@@ -6,7 +6,7 @@
 //     vrange_lock
 //       anon_vma lock
 //         page table lock (split PTL)
-//           lru locks (vrange victim LRU, lazyfree page LRU)
+//           lru locks (vrange victim LRU; lru_lock: the anon and lazyfree page LRUs)
 //             per-CPU page list lock (pcp)
 //               zone lock
 //
@@ -32,7 +32,7 @@ export const KERNEL_LOCK_CLASSES: readonly LockClassSpec[] = [
   { name: 'anon_vma_lock', kind: 'mutex', rank: 2 },
   { name: 'ptl', kind: 'spinlock', rank: 3 },
   { name: 'vrange_lru_lock', kind: 'spinlock', rank: 4 },
-  { name: 'lazyfree_lru_lock', kind: 'spinlock', rank: 4 },
+  { name: 'lru_lock', kind: 'spinlock', rank: 4 },
   { name: 'pcp_lock', kind: 'spinlock', rank: 5 },
   { name: 'zone_lock', kind: 'spinlock', rank: 6 },
 ];

@@ -18,17 +18,16 @@
 // parent's, and are taken with trylock: nobody else can reach an mm that is not yet live, so they
 // never fail.
 
-import { MM, PAGE, PTES_PER_PTL, VMA } from '../layout/layout.js';
+import { MM, PTES_PER_PTL, VMA } from '../layout/layout.js';
 import type { Cpu } from './cpu.js';
 import type { Kernel } from './kernel.js';
-import { PG_LAZYFREE } from './page_alloc.js';
-import { PTE_NONE, PTE_PRESENT, PTE_PURGED, PTE_WRITE, pteFrame } from './pgtable.js';
+import { PTE_NONE, PTE_PRESENT, PTE_PURGED, PTE_WRITE, PTE_YOUNG, pteFrame } from './pgtable.js';
 import { mmAllocSlot, mmPublish } from './process.js';
 import { anonVmaFork, pageDupRmap } from './rmap.js';
+import { lruCancelLazyfree } from './swap.js';
 import { flushTlbMm } from './tlb.js';
 import { EAGAIN } from './uapi.js';
 import { recountVolatileVmas, VM_VOLATILE, vmaCount, vmaEnd, vmaFlags, vmaStart } from './vma.js';
-import { lazyfreeUnlink } from './vmscan.js';
 import { VM } from './vmstat.js';
 import { vrangeDup } from './vrange.js';
 
@@ -131,13 +130,14 @@ function copyPteRange(
       }
       const frame = pteFrame(pte);
       // A lazily freed page that gains a second mapping is no longer lazily freed (MADV_FREE
-      // leaves shared pages alone); the child's copy is a use of it.
-      if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) !== 0) lazyfreeUnlink(cpu, frame);
+      // leaves shared pages alone); the child's copy is a use of it: back to the anon LRU.
+      lruCancelLazyfree(cpu, frame);
       // Atomic: the MMU may be setting DIRTY in this PTE right now (it sets it only while WRITE is set).
       const now = Atomics.and(i32, word, ~PTE_WRITE) & ~PTE_WRITE;
       if ((pte & PTE_WRITE) !== 0) writeProtected++;
       pageDupRmap(k, frame);
-      i32[k.pteWord(child, vpn)] = now;
+      // The child's PTE starts old, as copy_present_pte makes it (pte_mkold).
+      i32[k.pteWord(child, vpn)] = now & ~PTE_YOUNG;
       copied++;
     }
     childPtl.unlock(cpu.lock);

@@ -14,6 +14,7 @@ import {
   CPU_SHOOTDOWN,
   doubleIndex,
   LRU,
+  LRU_BATCH,
   MAX_MACHINE_BYTES,
   type MachineGeometry,
   type MachineLayout,
@@ -90,7 +91,9 @@ export class Kernel {
   readonly zone: number;
   readonly kswapd: number;
   readonly vrangeLru: number;
+  readonly anonLru: number;
   readonly lazyfreeLru: number;
+  readonly lruBatchBase: number;
   readonly shootBase: number;
   readonly privBase: number;
   readonly tlbBase: number;
@@ -107,12 +110,15 @@ export class Kernel {
 
   /** The vrange victim LRU (links in vrange nodes), under vrangeLruLock. */
   readonly vrangeLruList: LruList;
-  /** The lazyfree page LRU (links in struct page), under lazyfreeLruLock. */
+  /** The anon page LRU (links in struct page), under lruLock. */
+  readonly anonLruList: LruList;
+  /** The lazyfree page LRU (links in struct page), under lruLock. */
   readonly lazyfreeLruList: LruList;
 
   readonly zoneLock: Spinlock;
   readonly vrangeLruLock: Spinlock;
-  readonly lazyfreeLruLock: Spinlock;
+  /** The lruvec's lru_lock: both page LRUs. */
+  readonly lruLock: Spinlock;
   readonly pcpLocks: Spinlock[];
   readonly mmapSems: RwSemaphore[];
   readonly vrangeLocks: Mutex[];
@@ -152,7 +158,9 @@ export class Kernel {
     this.zone = wordIndex(L.zone);
     this.kswapd = wordIndex(L.kswapd);
     this.vrangeLru = wordIndex(L.vrangeLru);
+    this.anonLru = wordIndex(L.anonLru);
     this.lazyfreeLru = wordIndex(L.lazyfreeLru);
+    this.lruBatchBase = wordIndex(L.lruBatches);
     this.shootBase = wordIndex(L.cpuShootdown);
     this.privBase = wordIndex(L.cpuPrivate);
     this.tlbBase = wordIndex(L.tlb);
@@ -174,6 +182,7 @@ export class Kernel {
       VRANGE_NODE.lruNext,
       VRANGE_NODE.lruPrev,
     );
+    this.anonLruList = new LruList(this.i32, this.anonLru, this.pageBase, PAGE.STRIDE, PAGE.next, PAGE.prev);
     this.lazyfreeLruList = new LruList(
       this.i32,
       this.lazyfreeLru,
@@ -186,7 +195,7 @@ export class Kernel {
     const cls = (name: string) => this.classes.id(name);
     this.zoneLock = new Spinlock(this.dom, wordIndex(L.zoneLock), cls('zone_lock'));
     this.vrangeLruLock = new Spinlock(this.dom, wordIndex(L.vrangeLruLock), cls('vrange_lru_lock'));
-    this.lazyfreeLruLock = new Spinlock(this.dom, wordIndex(L.lazyfreeLruLock), cls('lazyfree_lru_lock'));
+    this.lruLock = new Spinlock(this.dom, wordIndex(L.lruLock), cls('lru_lock'));
     const pcpFirst = wordIndex(L.pcpLocks);
     this.pcpLocks = Array.from(
       { length: this.geometry.cpuSlots },
@@ -251,6 +260,11 @@ export class Kernel {
 
   shootWord(cpu: number, field: number): number {
     return this.shootBase + cpu * CPU_SHOOTDOWN.STRIDE + field;
+  }
+
+  /** A word of CPU cpu's lru_add batch (LRU_BATCH). */
+  lruBatchWord(cpu: number, field: number): number {
+    return this.lruBatchBase + cpu * LRU_BATCH.STRIDE + field;
   }
 
   privWord(cpu: number, field: number): number {
@@ -337,7 +351,7 @@ export function machineGeometry(config: MachineConfig): MachineGeometry {
 function initKernel(k: Kernel): void {
   const m = k;
   const { i32, geometry: g } = m;
-  for (const lock of [m.zoneLock, m.vrangeLruLock, m.lazyfreeLruLock, ...m.pcpLocks]) lock.init();
+  for (const lock of [m.zoneLock, m.vrangeLruLock, m.lruLock, ...m.pcpLocks]) lock.init();
   for (let mm = 0; mm < g.maxProcesses; mm++) {
     m.mmapSems[mm].init();
     m.vrangeLocks[mm].init();
@@ -358,7 +372,7 @@ function initKernel(k: Kernel): void {
     i32[m.privWord(cpu, CPU_PRIVATE.pcpHead)] = NIL;
     for (let slot = 0; slot < g.tlbEntries; slot++) i32[m.tlbWord(cpu, slot, TLB_ENTRY.vpn)] = -1;
   }
-  for (const lru of [m.vrangeLru, m.lazyfreeLru]) {
+  for (const lru of [m.vrangeLru, m.anonLru, m.lazyfreeLru]) {
     i32[lru + LRU.head] = NIL;
     i32[lru + LRU.tail] = NIL;
   }

@@ -1,7 +1,7 @@
 // Doubly linked LRU lists in shared memory (mm/swap.c's lists): oldest at the head, youngest at the
 // tail. One list head record (LRU) and link fields inside the listed records; the caller holds the
-// list's lock. Used for the vrange victim LRU (links in vrange nodes) and the lazyfree page LRU
-// (links in struct page).
+// list's lock. Used for the vrange victim LRU (links in vrange nodes) and the anon and lazyfree
+// page LRUs (links in struct page; mm/lruvec.ts).
 
 import { LRU, NIL } from '../layout/layout.js';
 

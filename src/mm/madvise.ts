@@ -3,17 +3,15 @@
 // Both take mmap_sem for read only (madvise_need_mmap_write() is false for them): they change PTEs
 // under the PTLs, never the VMA set.
 
-import { PAGE } from '../layout/layout.js';
 import type { Cpu } from './cpu.js';
 import { zapPageRange } from './memory.js';
-import { PG_LAZYFREE } from './page_alloc.js';
 import { walkPtes } from './pagewalk.js';
-import { PTE_DIRTY, PTE_PRESENT, pteFrame } from './pgtable.js';
+import { PTE_DIRTY, PTE_PRESENT, PTE_YOUNG, pteFrame } from './pgtable.js';
 import { pageMapcount } from './rmap.js';
+import { lruAddDrain, lruMarkLazyfree } from './swap.js';
 import { flushTlbMm } from './tlb.js';
 import { EINVAL, ENOMEM, MADV_DONTNEED, MADV_FREE, MADV_NORMAL } from './uapi.js';
 import { findVma, madviseRangeArgs, rangeMapped, vmaCount, vmaEnd, vmaStart } from './vma.js';
-import { lazyfreeAdd } from './vmscan.js';
 import { VM } from './vmstat.js';
 
 /**
@@ -56,7 +54,11 @@ export function sysMadvise(cpu: Cpu, mm: number, addr: number, length: number, a
   }
 }
 
-/** madvise_free_pte_range: clean the PTEs, queue the pages for lazy freeing, then flush TLBs. */
+/**
+ * madvise_free_single_vma: drain this CPU's LRU batch (so that the pages it faulted in are on the
+ * LRU), then madvise_free_pte_range: make the PTEs old and clean, move the pages to the lazyfree LRU,
+ * then flush TLBs.
+ */
 function madviseFree(cpu: Cpu, mm: number, start: number, end: number): void {
   const k = cpu.k;
   const i32 = k.i32;
@@ -64,8 +66,9 @@ function madviseFree(cpu: Cpu, mm: number, start: number, end: number): void {
   let marked = 0;
   let shared = 0;
   let n = 0;
-  // A batch is one PTL block: it joins the LRU (in blockDone) while the PTL still pins the mapping,
-  // so a racing zap frees the frame only after taking it off the list again.
+  lruAddDrain(cpu);
+  // A batch is one PTL block: it moves on the LRU (in blockDone) while the PTL still pins the
+  // mapping, so a racing zap frees the frame (taking it off the LRU) only after the move.
   walkPtes(
     cpu,
     mm,
@@ -80,16 +83,16 @@ function madviseFree(cpu: Cpu, mm: number, start: number, end: number): void {
           shared++;
           return true;
         }
-        // Atomic: the MMU may be setting DIRTY right now; a write after this must set it again.
-        Atomics.and(i32, word, ~PTE_DIRTY);
-        if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) === 0) batch[n++] = frame;
+        // Atomic: the MMU may be setting YOUNG or DIRTY right now; an access after this must set
+        // them again (ptep_get_and_clear + pte_mkold + pte_mkclean).
+        Atomics.and(i32, word, ~(PTE_DIRTY | PTE_YOUNG));
+        batch[n++] = frame;
       }
       return true;
     },
     () => {
       if (n === 0) return;
-      lazyfreeAdd(cpu, batch, n);
-      marked += n;
+      marked += lruMarkLazyfree(cpu, batch, n);
       n = 0;
     },
   );

@@ -18,6 +18,7 @@ import {
 } from './pgtable.js';
 import { getPage, pageAddNewAnonRmap, pageMapcount, pageRemoveRmap, putPage } from './rmap.js';
 import { OutOfMemoryError, SigBus, SigSegv } from './signals.js';
+import { lruCacheAdd } from './swap.js';
 import { flushTlbMm } from './tlb.js';
 import { VM_READ, VM_VOLATILE, VM_WRITE, vmaContaining, vmaFlags } from './vma.js';
 import { directReclaim, unmapFrame } from './vmscan.js';
@@ -111,7 +112,9 @@ function doWpPage(cpu: Cpu, mm: number, vpn: number, pteWord: number, address: n
     return;
   }
   pageAddNewAnonRmap(k, frame, mm, vpn);
+  // Not yet published: a plain store, as Linux's non-atomic __folio_set_swapbacked on a new folio.
   i32[k.pageWord(frame, PAGE.flags)] = PG_ANON;
+  lruCacheAdd(cpu, frame);
   // Publishes the copy; pairs with the MMU's Atomics.load of the PTE. The old frame keeps its other
   // mappings (mapcount was above 1 under this PTL, so it stays above 0).
   Atomics.store(i32, pteWord, mkPte(frame, PTE_WRITE | PTE_DIRTY | (pte & PTE_PROTNONE)));
@@ -159,7 +162,10 @@ function doAnonymousPage(
   ptl.lock(cpu.lock);
   if (k.config.mutations.faultWithoutRecheck || Atomics.load(k.i32, pteWord) === expected) {
     pageAddNewAnonRmap(k, frame, mm, vpn);
+    // Not yet published: a plain store, as Linux's non-atomic __folio_set_swapbacked on a new folio.
     k.i32[k.pageWord(frame, PAGE.flags)] = PG_ANON;
+    // folio_add_lru_vma, under the PTL as in Linux: onto this CPU's batch, onto the LRU when full.
+    lruCacheAdd(cpu, frame);
     // Publishes the mapping; pairs with the MMU's Atomics.load of the PTE.
     Atomics.store(k.i32, pteWord, mkPte(frame, (writable ? PTE_WRITE : 0) | (write ? PTE_DIRTY : 0)));
     cpu.rssAdd(mm, 1);

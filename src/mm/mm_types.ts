@@ -9,8 +9,13 @@ export const PG_FREE = 1;
 export const PG_PCP = 2;
 /** Mapped anonymous memory (page.anonVma, page.vpn say where: mm/rmap.ts). */
 export const PG_ANON = 4;
-/** Marked by MADV_FREE and on the lazyfree LRU. */
+/**
+ * Lazily freed by MADV_FREE (Linux: anon without PG_swapbacked): on the lazyfree LRU while PG_LRU
+ * is set too.
+ */
 export const PG_LAZYFREE = 8;
+/** On a page LRU list (the anon one, or the lazyfree one with PG_LAZYFREE), as Linux's PG_lru. */
+export const PG_LRU = 16;
 
 /**
  * A CPU's mmu_gather as the CPU holds it (src/mm/mmu_gather.ts implements it). `C` is the CPU type,

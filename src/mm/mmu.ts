@@ -2,8 +2,8 @@
 // it calls these functions, which run in user mode for the mm and, at every page boundary,
 //  1. serve a pending TLB-flush request (one Atomics.load),
 //  2. look the page up in the CPU's TLB,
-//  3. on a miss walk the PTE (Atomics.load) and fill the TLB; a write sets DIRTY in the PTE with a
-//     compareExchange, as hardware does,
+//  3. on a miss walk the PTE (Atomics.load) and fill the TLB; the walk sets YOUNG (the accessed bit),
+//     and a write DIRTY, in the PTE with a compareExchange, as hardware does,
 //  4. on a non-present or write-protected PTE leave user mode and enter the fault handler.
 // A frame number obtained here stays valid until this CPU next acknowledges a flush (at a later
 // boundary, or on leaving user mode), so the bytes are copied with no lock held. Bytes inside the
@@ -16,7 +16,7 @@ import { MM, PAGE, PAGE_SIZE, TLB_ENTRY } from '../layout/layout.js';
 import { SchedPoint } from '../locks/index.js';
 import type { Cpu } from './cpu.js';
 import { handleMmFault } from './memory.js';
-import { PTE_DIRTY, PTE_FRAME_SHIFT, PTE_PRESENT, PTE_PROTNONE, PTE_WRITE } from './pgtable.js';
+import { PTE_DIRTY, PTE_FRAME_SHIFT, PTE_PRESENT, PTE_PROTNONE, PTE_WRITE, PTE_YOUNG } from './pgtable.js';
 import { SigSegv } from './signals.js';
 import { checkFlush, enterUser, exitUser } from './tlb.js';
 import { VM } from './vmstat.js';
@@ -98,12 +98,14 @@ function walk(cpu: Cpu, mm: number, vpn: number, write: boolean, entry: number):
   for (;;) {
     let pte = Atomics.load(i32, word);
     if ((pte & (PTE_PRESENT | PTE_PROTNONE)) !== PTE_PRESENT || (write && (pte & PTE_WRITE) === 0)) return -1;
-    if (write && (pte & PTE_DIRTY) === 0) {
-      // The hardware's locked set of the dirty bit: fails if reclaim changed the PTE meanwhile.
-      if (Atomics.compareExchange(i32, word, pte, pte | PTE_DIRTY) !== pte) continue;
-      pte |= PTE_DIRTY;
-      // The microcode assist that sets it.
-      if (cpu.k.hwCharged) spendNs(cpu.k.hw.dirtyAssist);
+    // The hardware's locked set of the accessed bit on every walk, and of the dirty bit on a write:
+    // fails if the kernel changed the PTE meanwhile, and the walk starts over.
+    const set = write ? PTE_YOUNG | PTE_DIRTY : PTE_YOUNG;
+    if ((pte & set) !== set) {
+      if (Atomics.compareExchange(i32, word, pte, pte | set) !== pte) continue;
+      // The microcode assist that sets the dirty bit (the accessed bit's is part of the walk's refill).
+      if (write && (pte & PTE_DIRTY) === 0 && cpu.k.hwCharged) spendNs(cpu.k.hw.dirtyAssist);
+      pte |= set;
     }
     const frame = pte >>> PTE_FRAME_SHIFT;
     i32[entry + TLB_ENTRY.vpn] = vpn;

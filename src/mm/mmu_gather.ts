@@ -6,6 +6,7 @@ import type { Cpu } from './cpu.js';
 import type { TlbGather } from './mm_types.js';
 import { freePages, freePagesToZone } from './page_alloc.js';
 import { putPages } from './rmap.js';
+import { lruAddDrain } from './swap.js';
 import { flushTlbMm } from './tlb.js';
 
 /** Frames gathered before a forced flush (Linux: one batch page of pointers, ~500). */
@@ -40,12 +41,14 @@ export class MmuGather implements TlbGather<Cpu> {
 
   /**
    * Shootdown, then drop the reference each unmapped PTE held and free the frames that had no other
-   * (a COW-shared frame stays with its other mappings, a pinned one with its pinner). Caller holds
-   * no PTL (the shootdown may wait).
+   * (a COW-shared frame stays with its other mappings, a pinned one with its pinner, one still in
+   * another CPU's LRU batch with that batch). As free_pages_and_swap_cache, this CPU's LRU batch is
+   * drained first. Caller holds no PTL (the shootdown may wait).
    */
   flush(): void {
     if (this.count === 0) return;
     flushTlbMm(this.cpu, this.mm);
+    lruAddDrain(this.cpu);
     const last = putPages(this.cpu.k, this.frames, this.count);
     if (this.toZone) freePagesToZone(this.cpu, this.frames, last);
     else freePages(this.cpu, this.frames, last);

@@ -11,11 +11,12 @@
 import { CPU_PRIVATE, KSWAPD, NIL, PAGE, ZONE } from '../layout/layout.js';
 import type { Cpu } from './cpu.js';
 import type { Kernel } from './kernel.js';
-import { PG_ANON, PG_FREE, PG_LAZYFREE, PG_PCP } from './mm_types.js';
+import { lruReleaseFrames } from './lruvec.js';
+import { PG_ANON, PG_FREE, PG_LAZYFREE, PG_LRU, PG_PCP } from './mm_types.js';
 import { VM } from './vmstat.js';
 
 // The page flags are declared in mm_types.ts; the allocator's users read them from here.
-export { PG_ANON, PG_FREE, PG_LAZYFREE, PG_PCP };
+export { PG_ANON, PG_FREE, PG_LAZYFREE, PG_LRU, PG_PCP };
 
 /** Direct reclaim: frees up to `pages` frames on the calling CPU; returns how many it freed. */
 export type DirectReclaim = (cpu: Cpu, pages: number) => number;
@@ -148,7 +149,7 @@ function retire(k: Kernel, frame: number): void {
   const i32 = k.i32;
   const flags = i32[k.pageWord(frame, PAGE.flags)];
   if ((flags & PG_FREE) !== 0) throw new Error(`double free of frame ${frame}`);
-  if ((flags & PG_LAZYFREE) !== 0) throw new Error(`frame ${frame} freed while still on the lazyfree LRU`);
+  if ((flags & PG_LRU) !== 0) throw new Error(`frame ${frame} freed while still on the LRU`);
   // A frame that was mapped goes only when its last mapping and its last reference did (mm/rmap.ts).
   if (i32[k.pageWord(frame, PAGE.mapcount)] !== 0 || i32[k.pageWord(frame, PAGE.refcount)] !== 0)
     throw new Error(
@@ -169,12 +170,13 @@ export function freePage(cpu: Cpu, frame: number): void {
 }
 
 /**
- * free_unref_page_list: frees frames to this CPU's list under one pcp-lock acquisition; a list
- * above pcpHigh gives batches back to the zone.
+ * release_pages + free_unref_page_list: frames whose last reference went leave the LRU, then go to
+ * this CPU's list under one pcp-lock acquisition; a list above pcpHigh gives batches back to the zone.
  */
 export function freePages(cpu: Cpu, frames: Int32Array, count: number): void {
   if (count === 0) return;
   const k = cpu.k;
+  lruReleaseFrames(cpu, frames, count);
   for (let i = 0; i < count; i++) retire(k, frames[i]);
   const pcp = k.pcpLocks[cpu.id];
   const countWord = k.privWord(cpu.id, CPU_PRIVATE.pcpCount);
@@ -187,11 +189,15 @@ export function freePages(cpu: Cpu, frames: Int32Array, count: number): void {
   cpu.count(VM.pgfree, count);
 }
 
-/** Frees frames straight to the zone under one zone-lock acquisition (reclaim's batches). */
+/**
+ * Frees frames (off the LRU first) straight to the zone under one zone-lock acquisition (reclaim's
+ * batches).
+ */
 export function freePagesToZone(cpu: Cpu, frames: Int32Array, count: number): void {
   if (count === 0) return;
   const k = cpu.k;
   const i32 = k.i32;
+  lruReleaseFrames(cpu, frames, count);
   for (let i = 0; i < count; i++) retire(k, frames[i]);
   k.zoneLock.lock(cpu.lock);
   let head = i32[k.zoneWord(ZONE.freeHead)];

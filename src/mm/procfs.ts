@@ -1,7 +1,7 @@
 // procfs-style text of the machine's state. Read without taking kernel locks (the reader may be
 // no CPU at all), so a file read while CPUs run is a best-effort snapshot, exact when quiescent.
 
-import { MM, PAGE_SIZE, ZONE } from '../layout/layout.js';
+import { LRU, MM, PAGE_SIZE, ZONE } from '../layout/layout.js';
 import { lockdepReports, renderLockStat } from '../locks/index.js';
 import type { Kernel } from './kernel.js';
 import { pcpCount } from './page_alloc.js';
@@ -25,6 +25,9 @@ export function readVmstat(k: Kernel): Vmstat {
   stat.nr_pcp_pages = pcp;
   stat.nr_anon_pages = anon;
   stat.nr_total_pages = k.geometry.frames;
+  // The list heads' counts, read without lru_lock (a snapshot, as Linux's per-CPU-summed gauges).
+  stat.nr_inactive_anon = Atomics.load(k.i32, k.anonLru + LRU.count);
+  stat.nr_inactive_file = Atomics.load(k.i32, k.lazyfreeLru + LRU.count);
   return stat;
 }
 
@@ -76,7 +79,7 @@ function renderMeminfo(k: Kernel): string {
     line('MemTotal', stat.nr_total_pages),
     line('MemFree', stat.nr_free_pages + stat.nr_pcp_pages),
     line('AnonPages', stat.nr_anon_pages),
-    line('LazyFree', stat.pglazyfree - stat.pglazyfreed),
+    line('LazyFree', stat.nr_inactive_file),
   ].join('\n')}\n`;
 }
 

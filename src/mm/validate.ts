@@ -5,13 +5,16 @@
 // refcount) says, and the counts add up; struct page agrees with the PTEs that map it (same page,
 // same anon_vma) and the anon_vma lists agree with the mms; VMAs are sorted and disjoint and PTEs exist
 // only inside them; purged markers lie only in purged volatile ranges; vrange trees have the right
-// shape and augmentation and every range is on the victim LRU; no TLB holds a stale translation;
-// RSS and the allocation counters add up; no lock is held.
+// shape and augmentation and every range is on the victim LRU; every mapped page is on exactly one
+// page LRU list (anon or lazyfree, as PG_LRU and PG_LAZYFREE say) or in exactly one CPU's lru_add
+// batch, whose references the refcounts include, and the lists' lengths add up; no TLB holds a stale
+// translation; RSS and the allocation counters add up; no lock is held.
 
 import {
   ANON_VMA,
   CPU_PRIVATE,
   CPU_SHOOTDOWN,
+  LRU_BATCH_SIZE,
   MM,
   NIL,
   PAGE,
@@ -23,7 +26,7 @@ import {
 import { LOCK_OWNER_DIED } from '../locks/mutex.js';
 import { nodeLast, nodeStart, treeFirst, treeNext, treeValidate } from './interval_tree.js';
 import { type Kernel, MM_LIVE, NO_MM } from './kernel.js';
-import { PG_ANON, PG_FREE, PG_LAZYFREE, PG_PCP } from './page_alloc.js';
+import { PG_ANON, PG_FREE, PG_LAZYFREE, PG_LRU, PG_PCP } from './page_alloc.js';
 import {
   PTE_DIRTY,
   PTE_NONE,
@@ -34,6 +37,7 @@ import {
   pteFrame,
 } from './pgtable.js';
 import { rssPages } from './procfs.js';
+import { lruBatchCount, lruBatchPage } from './swap.js';
 import { MMAP_MIN_ADDR } from './uapi.js';
 import { VM_PURGED, VM_READ, VM_VOLATILE, VM_WRITE, vmaCount, vmaEnd, vmaFlags, vmaStart } from './vma.js';
 import { VM } from './vmstat.js';
@@ -55,6 +59,11 @@ export interface ValidationSummary {
   totalFrames: number;
   vranges: number;
   lazyfreePages: number;
+  anonLruPages: number;
+  /** Pages in the CPUs' lru_add batches. */
+  lruBatchPages: number;
+  /** Of those, pages no PTE maps any more: the batch's reference keeps them until it drains. */
+  batchOnlyFrames: number;
 }
 
 const MAX_PROBLEMS = 1000;
@@ -80,21 +89,72 @@ export function validateMachine(k: Kernel): ValidationSummary {
     vranges += checkVranges(k, p, mm);
     mappedFrames += checkPtes(k, p, mm, owner, ptes);
   }
-  checkPageCounts(k, p, ptes);
+  const batched = new Int32Array(k.geometry.frames); // references the lru_add batches hold
+  const lruBatchPages = checkLruBatches(k, p, owner, batched);
+  let batchOnlyFrames = 0;
+  for (let frame = 0; frame < k.geometry.frames; frame++) {
+    if (owner[frame] !== -1 || batched[frame] === 0) continue;
+    owner[frame] = BATCH_ONLY;
+    batchOnlyFrames++;
+  }
+  checkPageCounts(k, p, ptes, batched);
   checkAnonVmas(k, p);
-  const lazyfreePages = checkLru(k, p, owner, vranges);
+  const [anonLruPages, lazyfreePages] = checkLru(k, p, owner, ptes, batched, vranges);
   for (let frame = 0; frame < k.geometry.frames; frame++) {
     if (owner[frame] === -1) p.add(`frame ${frame} is neither free nor mapped (leaked)`);
   }
   const total = k.geometry.frames;
-  if (freeFrames + pcpFrames + mappedFrames !== total) {
-    p.add(`frames: free ${freeFrames} + per-cpu ${pcpFrames} + mapped ${mappedFrames} != total ${total}`);
+  if (freeFrames + pcpFrames + mappedFrames + batchOnlyFrames !== total) {
+    p.add(
+      `frames: free ${freeFrames} + per-cpu ${pcpFrames} + mapped ${mappedFrames} + in LRU batches only ${batchOnlyFrames} != total ${total}`,
+    );
   }
   checkTlbs(k, p);
-  checkCounters(k, p, mappedFrames);
+  checkCounters(k, p, mappedFrames + batchOnlyFrames);
   checkLocks(k, p);
   if (p.list.length > 0) throw new ValidationError(p.list);
-  return { freeFrames, pcpFrames, mappedFrames, totalFrames: total, vranges, lazyfreePages };
+  return {
+    freeFrames,
+    pcpFrames,
+    mappedFrames,
+    totalFrames: total,
+    vranges,
+    lazyfreePages,
+    anonLruPages,
+    lruBatchPages,
+    batchOnlyFrames,
+  };
+}
+
+/** owner[] of a frame no PTE maps that a CPU's lru_add batch still holds. */
+const BATCH_ONLY = -3;
+
+/**
+ * The CPUs' lru_add batches: at most LRU_BATCH_SIZE pages each, anonymous, not free, not on the LRU.
+ * Counts each frame's batch references into `batched`; returns the pages they hold.
+ */
+function checkLruBatches(k: Kernel, p: Problems, owner: Int32Array, batched: Int32Array): number {
+  let total = 0;
+  for (let cpu = 0; cpu < k.geometry.cpuSlots; cpu++) {
+    const nr = lruBatchCount(k, cpu);
+    if (nr < 0 || nr >= LRU_BATCH_SIZE) {
+      p.add(`cpu ${cpu} lru_add batch holds ${nr} pages (a full one is moved at ${LRU_BATCH_SIZE})`);
+      continue;
+    }
+    for (let i = 0; i < nr; i++) {
+      const frame = lruBatchPage(k, cpu, i);
+      if (frame < 0 || frame >= owner.length) {
+        p.add(`cpu ${cpu} lru_add batch: frame ${frame} out of range`);
+        continue;
+      }
+      const flags = k.i32[k.pageWord(frame, PAGE.flags)];
+      if (owner[frame] === -2 || (flags & PG_ANON) === 0 || (flags & PG_LRU) !== 0)
+        p.add(`cpu ${cpu} lru_add batch: frame ${frame} has flags ${flags}`);
+      batched[frame]++;
+      total++;
+    }
+  }
+  return total;
 }
 
 function claim(p: Problems, owner: Int32Array, frame: number, as: number, where: string): void {
@@ -248,18 +308,21 @@ function checkPtes(k: Kernel, p: Problems, mm: number, owner: Int32Array, ptes: 
 }
 
 /**
- * Every mapped frame's mapcount equals the PTEs mapping it, and (nothing being in flight) so does
- * its refcount; every free or unmapped frame has both at zero; a lazyfree frame is mapped once.
+ * Every mapped frame's mapcount equals the PTEs mapping it, and (nothing being in flight) its
+ * refcount is that plus the lru_add batches' references; every free frame has both at zero; a
+ * lazyfree frame is mapped once.
  */
-function checkPageCounts(k: Kernel, p: Problems, ptes: Int32Array): void {
+function checkPageCounts(k: Kernel, p: Problems, ptes: Int32Array, batched: Int32Array): void {
   const i32 = k.i32;
   for (let frame = 0; frame < ptes.length; frame++) {
     const mapcount = i32[k.pageWord(frame, PAGE.mapcount)];
     const refcount = i32[k.pageWord(frame, PAGE.refcount)];
     if (mapcount !== ptes[frame])
       p.add(`frame ${frame}: mapcount ${mapcount}, mapped by ${ptes[frame]} PTEs`);
-    if (refcount !== ptes[frame])
-      p.add(`frame ${frame}: refcount ${refcount} with ${ptes[frame]} mappings and nothing in flight`);
+    if (refcount !== ptes[frame] + batched[frame])
+      p.add(
+        `frame ${frame}: refcount ${refcount} with ${ptes[frame]} mappings, ${batched[frame]} LRU batch references and nothing in flight`,
+      );
     if ((i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) !== 0 && ptes[frame] !== 1)
       p.add(`lazyfree frame ${frame} is mapped ${ptes[frame]} times`);
   }
@@ -318,27 +381,61 @@ function checkVranges(k: Kernel, p: Problems, mm: number): number {
   return n;
 }
 
-function checkLru(k: Kernel, p: Problems, owner: Int32Array, vranges: number): number {
-  let lazy = 0;
+/**
+ * The vrange victim LRU holds every range; the page LRUs are well linked, hold only mapped
+ * anonymous pages flagged for the list they are on, and with the batches hold every mapped page
+ * exactly once. Returns [anon, lazyfree] list lengths.
+ */
+function checkLru(
+  k: Kernel,
+  p: Problems,
+  owner: Int32Array,
+  ptes: Int32Array,
+  batched: Int32Array,
+  vranges: number,
+): [number, number] {
+  const i32 = k.i32;
+  const onList = new Int32Array(k.geometry.frames);
+  const lengths: [number, number] = [0, 0];
   try {
     const onLru = k.vrangeLruList.validate('vrange LRU', k.config.maxProcesses * k.config.vrangeNodesPerMm);
     if (onLru !== vranges) p.add(`vrange LRU holds ${onLru} ranges, trees hold ${vranges}`);
-    const lru = k.lazyfreeLruList;
-    lazy = lru.validate('lazyfree LRU', k.geometry.frames);
-    for (let frame = lru.first(); frame !== NIL; frame = lru.next(frame)) {
-      const flags = k.i32[k.pageWord(frame, PAGE.flags)];
-      if ((flags & PG_LAZYFREE) === 0 || (flags & PG_ANON) === 0)
-        p.add(`lazyfree LRU frame ${frame} has flags ${flags}`);
-      if (owner[frame] < 0) p.add(`lazyfree LRU frame ${frame} is not mapped`);
-    }
   } catch (error) {
     p.add((error as Error).message);
   }
-  let flagged = 0;
-  for (let frame = 0; frame < k.geometry.frames; frame++)
-    if ((k.i32[k.pageWord(frame, PAGE.flags)] & PG_LAZYFREE) !== 0) flagged++;
-  if (flagged !== lazy) p.add(`${flagged} frames flagged lazyfree, ${lazy} on the lazyfree LRU`);
-  return lazy;
+  const lists = [
+    ['anon LRU', k.anonLruList, 0],
+    ['lazyfree LRU', k.lazyfreeLruList, PG_LAZYFREE],
+  ] as const;
+  lists.forEach(([name, lru, lazy], which) => {
+    try {
+      lengths[which] = lru.validate(name, k.geometry.frames);
+    } catch (error) {
+      p.add((error as Error).message);
+      return;
+    }
+    for (let frame = lru.first(); frame !== NIL; frame = lru.next(frame)) {
+      const flags = i32[k.pageWord(frame, PAGE.flags)];
+      if ((flags & (PG_LRU | PG_ANON | PG_LAZYFREE)) !== (PG_LRU | PG_ANON | lazy))
+        p.add(`${name} frame ${frame} has flags ${flags}`);
+      if (owner[frame] < 0) p.add(`${name} frame ${frame} is not mapped`);
+      onList[frame]++;
+    }
+  });
+  let flaggedLru = 0;
+  for (let frame = 0; frame < k.geometry.frames; frame++) {
+    const flags = i32[k.pageWord(frame, PAGE.flags)];
+    if ((flags & PG_LRU) !== 0) flaggedLru++;
+    if ((flags & PG_LAZYFREE) !== 0 && (flags & PG_LRU) === 0)
+      p.add(`frame ${frame} flagged lazyfree but not on the LRU`);
+    if (ptes[frame] > 0 && onList[frame] + batched[frame] !== 1)
+      p.add(
+        `mapped frame ${frame} is on ${onList[frame]} LRU lists and in ${batched[frame]} LRU batches, not exactly one`,
+      );
+  }
+  if (flaggedLru !== lengths[0] + lengths[1])
+    p.add(`${flaggedLru} frames flagged PG_LRU, the LRU lists hold ${lengths[0]} + ${lengths[1]}`);
+  return lengths;
 }
 
 function checkTlbs(k: Kernel, p: Problems): void {
@@ -392,7 +489,7 @@ function checkLocks(k: Kernel, p: Problems): void {
     if ((Atomics.load(k.i32, k.vrangeLocks[mm].stateWord) & LOCK_OWNER_DIED) !== 0)
       p.add(`mm ${mm} vrange_lock owner died`);
   }
-  for (const lock of [k.zoneLock, k.vrangeLruLock, k.lazyfreeLruLock, ...k.pcpLocks]) {
+  for (const lock of [k.zoneLock, k.vrangeLruLock, k.lruLock, ...k.pcpLocks]) {
     if (lock.isLocked()) p.add(`${k.classes.name(lock.classId)} @${lock.word} is held`);
   }
 }

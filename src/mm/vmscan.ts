@@ -4,7 +4,8 @@
 //    every page, VRANGE_PARTIAL ranges only as many as reclaim still needs (round-robin: a range
 //    goes to the young end after each visit); discarded PTEs become purged markers;
 //  - volatile VMAs (the vma policy), found through mm's with mmap_sem trylock, as the kernel must;
-//  - lazily freed pages (MADV_FREE), oldest first from the lazyfree LRU, if they are still clean.
+//  - lazily freed pages (MADV_FREE), oldest first from the lazyfree LRU, if they are still clean;
+//    the ones kept go back to the anon LRU (swap.ts).
 // kswapd, a kernel thread on a CPU of its own, is woken below the low watermark and works until
 // the high one; an allocation at the min watermark reclaims directly on its CPU.
 //
@@ -17,55 +18,24 @@ import type { Cpu } from './cpu.js';
 import type { Kernel } from './kernel.js';
 import { MM_LIVE } from './kernel.js';
 import type { MmuGather } from './mmu_gather.js';
-import { freePagesToZone, PG_LAZYFREE, zoneFree } from './page_alloc.js';
+import { freePagesToZone, zoneFree } from './page_alloc.js';
 import { walkPtes } from './pagewalk.js';
-import { PTE_DIRTY, PTE_NONE, PTE_PRESENT, PTE_PURGED, pteFrame } from './pgtable.js';
-import { anonVmaOf, pageMapcount, pageRemoveRmap, putPageTestZero, rmapWalk } from './rmap.js';
+import { PTE_DIRTY, PTE_NONE, PTE_PRESENT, PTE_PURGED, PTE_YOUNG, pteFrame } from './pgtable.js';
+import { anonVmaOf, pageMapcount, pageRemoveRmap, putPage, putPageTestZero, rmapWalk } from './rmap.js';
+import { isolateLazyfree, putbackAnon, SKIPPED } from './swap.js';
 import { flushTlbMm } from './tlb.js';
 import { VM_PURGED, VM_VOLATILE, vmaContaining, vmaCount, vmaEnd, vmaFlags, vmaStart } from './vma.js';
 import { VM } from './vmstat.js';
 import { nodeWord, VR_PARTIAL, VR_PURGED, vrangeCovers } from './vrange.js';
 
-/** MADV_FREE's part: frames whose dirty bits were cleared (and flushed) join the lazyfree LRU. */
-export function lazyfreeAdd(cpu: Cpu, frames: Int32Array, count: number): void {
-  const k = cpu.k;
-  const lru = k.lazyfreeLruList;
-  k.lazyfreeLruLock.lock(cpu.lock);
-  for (let i = 0; i < count; i++) {
-    const flagsWord = k.pageWord(frames[i], PAGE.flags);
-    if ((k.i32[flagsWord] & PG_LAZYFREE) !== 0) continue;
-    k.i32[flagsWord] |= PG_LAZYFREE;
-    lru.addTail(frames[i]);
-  }
-  k.lazyfreeLruLock.unlock(cpu.lock);
-}
-
-/**
- * Takes a frame off the lazyfree LRU if it is on it (it is being unmapped). Caller holds the frame's
- * PTL. The flag is tested first without the LRU lock, so a page MADV_FREE never marked costs no
- * lock, and again under it.
- */
-export function lazyfreeUnlink(cpu: Cpu, frame: number): void {
-  const k = cpu.k;
-  const flagsWord = k.pageWord(frame, PAGE.flags);
-  if ((k.i32[flagsWord] & PG_LAZYFREE) === 0) return;
-  k.lazyfreeLruLock.lock(cpu.lock);
-  if ((k.i32[flagsWord] & PG_LAZYFREE) !== 0) {
-    k.i32[flagsWord] &= ~PG_LAZYFREE;
-    k.lazyfreeLruList.remove(frame);
-  }
-  k.lazyfreeLruLock.unlock(cpu.lock);
-}
-
 /**
  * The rest of unmapping a mapped page of mm whose PTE the caller has just cleared (or made a purged
- * marker) under its PTL, which it still holds: the frame leaves the lazyfree LRU and the mm's RSS,
- * and joins the gather that drops the mapping's reference after the shootdown (freeing the frame if
- * it was the last).
+ * marker) under its PTL, which it still holds: the frame leaves the mm's RSS, and joins the gather
+ * that drops the mapping's reference after the shootdown (freeing the frame, and taking it off the
+ * LRU, if it was the last).
  */
 export function unmapFrame(cpu: Cpu, mm: number, frame: number, tlb: MmuGather): void {
   pageRemoveRmap(cpu.k, frame);
-  lazyfreeUnlink(cpu, frame);
   cpu.rssAdd(mm, -1);
   tlb.add(frame);
 }
@@ -236,7 +206,6 @@ function unmapShared(cpu: Cpu, mm: number, vpn: number, frame: number): boolean 
     if ((pte & PTE_PRESENT) === 0 || pteFrame(pte) !== frame) return false;
     Atomics.exchange(k.i32, word, PTE_PURGED);
     pageRemoveRmap(k, frame);
-    lazyfreeUnlink(cpu, frame);
     cpu.rssAdd(mm, -1);
     return true;
   } finally {
@@ -323,49 +292,61 @@ function lazyfreeMapper(cpu: Cpu, frame: number, vpn: number, gen: number): numb
   }
 }
 
-/** Discards lazily freed pages that stayed clean; re-dirtied ones are kept. */
+/**
+ * Discards lazily freed pages that stayed clean, oldest first. Each is isolated from the lazyfree
+ * LRU under lru_lock with a reference of reclaim's own (swap.ts), its PTE tested and cleared under
+ * the PTL; a page re-dirtied, shared by fork or unmapped meanwhile is put back on the anon LRU.
+ */
 function shrinkLazyfree(cpu: Cpu, target: number, direct: boolean): number {
   const k = cpu.k;
   const i32 = k.i32;
-  const lru = k.lazyfreeLruList;
   let reclaimed = 0;
   let gather: MmuGather | null = null;
-  while (reclaimed < target) {
-    k.lazyfreeLruLock.lock(cpu.lock);
-    const frame = lru.first();
-    if (frame === NIL) {
-      k.lazyfreeLruLock.unlock(cpu.lock);
-      break;
-    }
+  k.lruLock.lock(cpu.lock);
+  let budget = k.lazyfreeLruList.count;
+  k.lruLock.unlock(cpu.lock);
+  while (reclaimed < target && budget-- > 0) {
+    k.lruLock.lock(cpu.lock);
+    const frame = isolateLazyfree(k);
+    k.lruLock.unlock(cpu.lock);
+    if (frame === NIL) break;
+    if (frame === SKIPPED) continue;
     const vpn = i32[k.pageWord(frame, PAGE.vpn)];
     const gen = i32[k.pageWord(frame, PAGE.gen)];
-    lru.remove(frame);
-    i32[k.pageWord(frame, PAGE.flags)] &= ~PG_LAZYFREE;
-    k.lazyfreeLruLock.unlock(cpu.lock);
-
     const mm = lazyfreeMapper(cpu, frame, vpn, gen);
-    if (mm < 0) continue;
+    if (mm < 0) {
+      putbackAnon(cpu, frame);
+      continue;
+    }
     if (gather !== null && gather.mm !== mm) gather.flush();
     const ptl = k.ptl(mm, vpn);
     ptl.lock(cpu.lock);
     const word = k.pteWord(mm, vpn);
-    const pte = Atomics.load(i32, word);
-    // Re-validate: still this frame, not freed and reused since we saw it on the list.
-    const same =
-      (pte & PTE_PRESENT) !== 0 && pteFrame(pte) === frame && i32[k.pageWord(frame, PAGE.gen)] === gen;
-    // compareExchange: the MMU sets DIRTY with a compareExchange too, so a racing write either
-    // lands first (and we keep the page) or faults on the cleared PTE.
-    // A page fork shared after we took it off the list is in use by the child: kept.
+    let pte = Atomics.load(i32, word);
+    // Re-validate: still this frame (our reference keeps it from being freed and reused).
+    const same = (pte & PTE_PRESENT) !== 0 && pteFrame(pte) === frame;
+    // ptep_test_and_clear_young, as page_referenced does: the accessed bit is cleared (the decision
+    // stays the dirty bit's, as before the bit was modelled).
+    if (same) pte = Atomics.and(i32, word, ~PTE_YOUNG) & ~PTE_YOUNG;
+    // compareExchange: the MMU sets YOUNG and DIRTY with a compareExchange too, so a racing access
+    // either lands first (and we keep the page) or faults on the cleared PTE.
+    // A page fork shared after it was marked is in use by the child: kept.
     const alone = same && pageMapcount(k, frame) === 1;
+    let discarded = false;
     if (alone && (pte & PTE_DIRTY) === 0 && Atomics.compareExchange(i32, word, pte, PTE_NONE) === pte) {
       if (gather === null || gather.count === 0) gather = cpu.reclaimGather.begin(mm, true);
-      // MADV_FREE may have put the page back on the LRU since we took it off (it saw the flag
-      // clear): unmapFrame takes it off again before the frame goes, or the LRU would hold a
-      // freed frame.
       unmapFrame(cpu, mm, frame, gather);
+      discarded = true;
       reclaimed++;
     }
     ptl.unlock(cpu.lock);
+    if (discarded) {
+      // The gather holds the mapping's reference: ours is not the last.
+      putPage(cpu, frame);
+    } else {
+      cpu.count(VM.pgactivate);
+      putbackAnon(cpu, frame);
+    }
     if (gather?.full) gather.flush();
   }
   gather?.flush();

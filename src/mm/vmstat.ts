@@ -50,6 +50,8 @@ export const VMSTAT_ITEMS = [
   'pgvrange_shared_skip',
   /** MADV_FREE on pages mapped by more than one mm: left alone, as Linux does. */
   'pglazyfree_shared_skip',
+  /** Pages reclaim found in use and put back on the anon LRU (a re-dirtied lazily freed page). */
+  'pgactivate',
 ] as const;
 
 export type VmstatItem = (typeof VMSTAT_ITEMS)[number];
@@ -59,14 +61,20 @@ export const VM = Object.freeze(Object.fromEntries(VMSTAT_ITEMS.map((name, i) =>
   readonly [K in VmstatItem]: number;
 };
 
-export type Vmstat = Record<
-  VmstatItem | 'nr_free_pages' | 'nr_pcp_pages' | 'nr_anon_pages' | 'nr_total_pages',
-  number
->;
+/** Gauges computed from the structures they describe (nr_inactive_file: the lazyfree list). */
+export const VMSTAT_GAUGES = [
+  'nr_free_pages',
+  'nr_pcp_pages',
+  'nr_anon_pages',
+  'nr_total_pages',
+  'nr_inactive_anon',
+  'nr_inactive_file',
+] as const;
+
+export type Vmstat = Record<VmstatItem | (typeof VMSTAT_GAUGES)[number], number>;
 
 export function renderVmstat(stat: Vmstat): string {
-  const gauges = ['nr_free_pages', 'nr_pcp_pages', 'nr_anon_pages', 'nr_total_pages'] as const;
-  const lines = [...gauges, ...VMSTAT_ITEMS].map((name) => `${name} ${Math.round(stat[name])}`);
+  const lines = [...VMSTAT_GAUGES, ...VMSTAT_ITEMS].map((name) => `${name} ${Math.round(stat[name])}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -55,6 +55,7 @@ describe('benchmark command lines', () => {
       ['ebizzy_targets.ts', /Usage: bench:ebizzy.*--repetitions <n>.*--seconds <s>/s],
       ['device/sweep.ts', /Usage: sweep.*<out-dir> \[seconds\] \[part\]/s],
       ['real_agreement.ts', /Usage: bench:real.*--repetitions <n>.*--seconds <s>.*--no-write/s],
+      ['lru_cost.ts', /Usage: bench:lru-cost.*--before <dir>.*--rounds <n>.*--no-write/s],
     ];
     const results = await Promise.all(cases.map(([script]) => bench(script, '--help')));
     results.forEach((result, i) => {
@@ -79,6 +80,9 @@ describe('benchmark command lines', () => {
       ],
       ['device/sweep.ts', [], /missing required argument 'out-dir'/],
       ['real_agreement.ts', ['--seconds', '0'], /expected a positive number, got "0"/],
+      ['lru_cost.ts', [], /required option '--before <dir>' not specified/],
+      ['lru_cost.ts', ['--before', ROOT, '--rounds', '0'], /expected an integer from 1 to 100, got "0"/],
+      ['lru_cost.ts', ['--before', join(ROOT, 'no-such-build')], /no-such-build.*not found/],
     ];
     const results = await Promise.all(cases.map(([script, args]) => bench(script, ...args)));
     results.forEach((result, i) => {
