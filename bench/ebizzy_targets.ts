@@ -10,6 +10,9 @@ import { defaultRunConfig } from '../src/experiment/defaults.js';
 import { REAL_KERNEL } from '../src/experiment/reference.js';
 import { runEbizzy } from '../src/experiment/runner.js';
 import type { PurgePolicy, RunConfig } from '../src/experiment/types.js';
+import { runRealEbizzy } from '../src/real/ebizzy.js';
+import { harnessBuilt } from '../src/real/harness.js';
+import { realConfigOf } from '../src/real/paired.js';
 import { benchCommandLine } from './cli.js';
 import { hostInfo, hostMarkdown, median, oversubscribed, saveResults, table } from './report.js';
 
@@ -31,6 +34,10 @@ const variants: { policy: PurgePolicy; arch: ArchKind; key: string }[] = [
 /** ebizzy's `none` loop natively on this host, as issue 13 gives it (not measured here). */
 const NATIVE_NONE_ONE_THREAD = 151_000;
 
+/** The native loop measured in the same rounds: the harness's ebizzy with no purge, when it is built. */
+const NATIVE_KEY = 'none (real kernel, native)';
+const measureNative = harnessBuilt();
+
 const host = hostInfo();
 const base: RunConfig = { ...defaultRunConfig(), memoryMiB: 64, lgDirtyMult: -1, seed: 1 };
 const samples: Record<string, number[]> = {};
@@ -51,18 +58,26 @@ for (const threads of [1, 2]) {
       samples[key] ??= [];
       samples[key].push(result.recordsPerSecond);
       console.error(`${key} rep ${rep + 1}: ${Math.round(result.recordsPerSecond)}`);
+      if (measureNative && policy === 'none' && arch === 'wasm') {
+        const native = await runRealEbizzy(realConfigOf(config, 'none'));
+        const nativeKey = `${NATIVE_KEY}/${threads}`;
+        samples[nativeKey] ??= [];
+        samples[nativeKey].push(native.recordsPerSecond);
+        console.error(`${nativeKey} rep ${rep + 1}: ${Math.round(native.recordsPerSecond)}`);
+      }
     }
   }
 }
 
 const med = (key: string, threads: number) => median(samples[`${key}/${threads}`]);
+const shown = [...variants.map(({ key }) => key), ...(measureNative ? [NATIVE_KEY] : [])];
 const rows = [1, 2].flatMap((threads) =>
-  variants.map(({ key }) => [
+  shown.map((key) => [
     threads,
     key,
     Math.round(med(key, threads)).toLocaleString('en-US'),
     `${Math.round(Math.min(...samples[`${key}/${threads}`]))}–${Math.round(Math.max(...samples[`${key}/${threads}`]))}`,
-    `x${(med(key, threads) / med('dontneed', threads)).toFixed(2)}`,
+    key === NATIVE_KEY ? '-' : `x${(med(key, threads) / med('dontneed', threads)).toFixed(2)}`,
     oversubscribed(threads, host) ? 'oversubscribed' : '',
   ]),
 );
@@ -78,6 +93,13 @@ const archTargets = [
     Math.round(med('none', 1)).toLocaleString('en-US'),
     med('none', 1) >= NATIVE_NONE_ONE_THREAD / 2 ? 'met' : 'NOT met',
   ],
+  ...(measureNative
+    ? [1, 2].map((threads) => [
+        `none at ${threads} thread${threads > 1 ? 's' : ''} >= half the native loop measured in the same rounds (real ebizzy --policy none)`,
+        `${Math.round(med('none', threads)).toLocaleString('en-US')} against ${Math.round(med(NATIVE_KEY, threads)).toLocaleString('en-US')} (x${(med('none', threads) / med(NATIVE_KEY, threads)).toFixed(2)})`,
+        med('none', threads) >= med(NATIVE_KEY, threads) / 2 ? 'met' : 'NOT met',
+      ])
+    : [['the native loop in the same rounds', 'not measured: the native harness is not built', '']]),
 ];
 const ratio1 = (p: PurgePolicy) => med(p, 1) / med('dontneed', 1);
 const realRatio = REAL_KERNEL.oneThread.madv_free / REAL_KERNEL.oneThread.dontneed;
@@ -105,6 +127,7 @@ const markdown = [
   hostMarkdown(host),
   `- ${repetitions} interleaved repetitions of ${seconds} s per policy and thread count; ebizzy defaults (10 chunks of 512 KiB), allocator purging on every free, 64 MiB machine, no pressure, one simulated CPU per thread`,
   "- byte primitives: arch wasm (the default) for every policy; 'none (arch js)' is the TypedArray implementation of before, in the same rounds",
+  `- ${measureNative ? "'none (real kernel, native)': the same workload on the host kernel through the native harness, right after the model's none in every round" : 'the native harness is not built: no native rows'}`,
   '',
   table(['threads', 'policy', 'median records/s', 'range', 'vs dontneed', 'note'], rows),
   '',
