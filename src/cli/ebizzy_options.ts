@@ -102,20 +102,7 @@ export interface EbizzyCliOptions extends Omit<EbizzyOptions, 'threads'> {
 /** The run configuration, field by field: commander's other keys never reach a result. */
 export function runConfigFrom(o: EbizzyCliOptions): RunConfig {
   return {
-    ebizzy: {
-      chunks: o.chunks,
-      chunkSize: o.chunkSize,
-      seconds: o.seconds,
-      threads: o.threads ?? 2 * o.cpus,
-      alwaysMmap: o.alwaysMmap,
-      neverMmap: o.neverMmap,
-      randomSize: o.randomSize,
-      mprotectEven: o.mprotectEven,
-      holes: o.holes,
-      touchOnly: o.touchOnly,
-      byteLoop: o.byteLoop,
-      linearSearch: o.linearSearch,
-    },
+    ebizzy: ebizzyOptionsFrom(o, 2 * o.cpus),
     policy: o.policy === undefined ? 'vrange' : policy(o.policy),
     processes: o.processes,
     ...(o.fork === true ? { fork: true } : {}),
@@ -126,5 +113,23 @@ export function runConfigFrom(o: EbizzyCliOptions): RunConfig {
     seed: o.seed,
     vrangeVariant: o.vrangeVariant,
     hw: hwConfigOf(resolveHwProfile(o.hwProfile ?? 'none')),
+  };
+}
+
+/** ebizzy's own options, field by field; `threads` when -t was not given. */
+export function ebizzyOptionsFrom(o: Omit<EbizzyCliOptions, 'cpus'>, threads: number): EbizzyOptions {
+  return {
+    chunks: o.chunks,
+    chunkSize: o.chunkSize,
+    seconds: o.seconds,
+    threads: o.threads ?? threads,
+    alwaysMmap: o.alwaysMmap,
+    neverMmap: o.neverMmap,
+    randomSize: o.randomSize,
+    mprotectEven: o.mprotectEven,
+    holes: o.holes,
+    touchOnly: o.touchOnly,
+    byteLoop: o.byteLoop,
+    linearSearch: o.linearSearch,
   };
 }

@@ -18,7 +18,7 @@ import {
   runRealEbizzy,
   runRealMicro,
 } from '../real/index.js';
-import { addEbizzyOptions, type EbizzyCliOptions } from './ebizzy_options.js';
+import { addEbizzyOptions, type EbizzyCliOptions, ebizzyOptionsFrom } from './ebizzy_options.js';
 import { integer } from './options.js';
 
 /** --policy of the real commands: vrange and vma are refused with the reason, never substituted. */
@@ -63,20 +63,7 @@ export function realConfigFrom(o: EbizzyCliOptions & { policy: RealPolicy }): Re
   if (o.alwaysMmap && o.neverMmap)
     throw new RangeError('-m (always mmap) and -M (never mmap) exclude each other');
   return {
-    ebizzy: {
-      chunks: o.chunks,
-      chunkSize: o.chunkSize,
-      seconds: o.seconds,
-      threads: o.threads ?? 2 * os.availableParallelism(),
-      alwaysMmap: o.alwaysMmap,
-      neverMmap: o.neverMmap,
-      randomSize: o.randomSize,
-      mprotectEven: o.mprotectEven,
-      holes: o.holes,
-      touchOnly: o.touchOnly,
-      byteLoop: o.byteLoop,
-      linearSearch: o.linearSearch,
-    },
+    ebizzy: ebizzyOptionsFrom(o, 2 * os.availableParallelism()),
     policy: o.policy,
     processes: o.processes,
     lgDirtyMult: o.lgDirtyMult,
