@@ -346,6 +346,8 @@ async function sweepSummary(file: SweepFile): Promise<string> {
   return [
     renderAscii(file.results, process.stdout.isTTY === true, file.real ?? []),
     '',
+    hwLine(file.base.hw),
+    '',
     textTable(
       [
         'policy',
