@@ -101,6 +101,8 @@ export function hostMarkdown(host: HostInfo): string {
     `- date: ${host.date}`,
     `- command: \`${host.command}\``,
     `- source: ${host.source}`,
+    // No benchmark sets MachineConfig.hw: the model runs as the pure software model.
+    '- hw profile: none (the pure software model; no hardware event charged)',
   ].join('\n');
 }
 
