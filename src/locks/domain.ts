@@ -84,6 +84,12 @@ export const SchedPoint = {
   wait: 3,
   /** A user memory access boundary (the MMU calls it). */
   access: 4,
+  /**
+   * Debug mode: bytes are moving through a translation, between the access boundary and the check
+   * that the frame was not freed meanwhile. Not a scheduling decision (the deterministic scheduler
+   * passes it by); delay injection may stop here to widen that window.
+   */
+  moving: 7,
 } as const;
 export type SchedPoint = (typeof SchedPoint)[keyof typeof SchedPoint];
 export type SchedHook = (cpu: number, point: SchedPoint, lockWord: number) => boolean;

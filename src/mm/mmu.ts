@@ -39,6 +39,12 @@ export function inUser<T>(cpu: Cpu, mm: number, body: () => T): T {
   }
 }
 
+/** Debug mode, between a translation and its use: a hook (delay injection) may stop here. */
+function moving(cpu: Cpu, vpn: number): void {
+  const hook = cpu.k.dom.hook;
+  if (hook !== null) hook(cpu.id, SchedPoint.moving, vpn);
+}
+
 /** The access boundary: flush requests are served here, and a scheduler may switch CPUs. */
 export function boundary(cpu: Cpu, vpn: number): void {
   checkFlush(cpu);
@@ -179,6 +185,7 @@ export function withUserPage<T>(
   const frame = translate(cpu, mm, vpn, write, address);
   if (!cpu.k.config.debug) return use(frame * PAGE_SIZE + (address - vpn * PAGE_SIZE));
   const gen = frameGen(cpu, frame);
+  moving(cpu, vpn);
   const result = use(frame * PAGE_SIZE + (address - vpn * PAGE_SIZE));
   checkStillMapped(cpu, mm, vpn, frame, gen);
   return result;
@@ -218,6 +225,7 @@ function forEachPage(
       boundary(cpu, vpn);
       const frame = translate(cpu, mm, vpn, write, at);
       const gen = debug ? frameGen(cpu, frame) : 0;
+      if (debug) moving(cpu, vpn);
       move(frame * PAGE_SIZE + offset, done, n);
       if (debug) checkStillMapped(cpu, mm, vpn, frame, gen);
       done += n;
@@ -284,6 +292,7 @@ function copyPages(cpu: Cpu, mm: number, dst: number, src: number, length: numbe
     } while (epoch !== cpu.userEntries);
     const dstGen = frameGen(cpu, dstFrame);
     const srcGen = frameGen(cpu, srcFrame);
+    moving(cpu, dstVpn);
     arch.memcpy(dstFrame * PAGE_SIZE + dstOffset, srcFrame * PAGE_SIZE + srcOffset, n);
     checkStillMapped(cpu, mm, dstVpn, dstFrame, dstGen);
     checkStillMapped(cpu, mm, srcVpn, srcFrame, srcGen);

@@ -243,6 +243,8 @@ export class DeterministicScheduler {
    * The caller holds the token.
    */
   private schedule(cpu: number, point: SchedPoint, lockWord: number): boolean {
+    // Not a decision point: the trace and its hash stay what they were without it.
+    if (point === SchedPoint.moving) return false;
     const i32 = this.i32;
     this.assertHolder(cpu);
     const waits = point === SchedPoint.wait;
