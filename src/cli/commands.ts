@@ -10,7 +10,6 @@ import {
   formatNumber,
   formatRate,
   hostLine,
-  hwLine,
   renderRun,
   textTable,
   toCsv,
@@ -30,6 +29,7 @@ import {
   sweepPoints,
 } from '../experiment/sweep.js';
 import { PURGE_POLICIES, type PurgePolicy, type RunConfig, type RunResult } from '../experiment/types.js';
+import { describeHwConfig } from '../hw/profile.js';
 import { ensureHostProfile } from '../real/calibrate.js';
 import { runRealEbizzy } from '../real/ebizzy.js';
 import { HarnessMissingError, harnessBuilt } from '../real/harness.js';
@@ -193,7 +193,7 @@ export function renderCompare(rows: CompareRow[], pressureMiB: number): string {
     out.push(
       `ebizzy, ${threads} thread(s) on ${threads} simulated CPU(s), ${sample.config.ebizzy.seconds} s per run, ${sample.config.memoryMiB} MiB memory, lg_dirty_mult ${sample.config.lgDirtyMult}${variantNote(sample.config.vrangeVariant)}`,
       hostLine(sample.host, busyCpus(sample.config.cpus, sample.config.pressureMiB)),
-      hwLine(sample.config.hw),
+      describeHwConfig(sample.config.hw),
       textTable(
         [
           'policy',
@@ -346,7 +346,7 @@ async function sweepSummary(file: SweepFile): Promise<string> {
   return [
     renderAscii(file.results, process.stdout.isTTY === true, file.real ?? []),
     '',
-    hwLine(file.base.hw),
+    describeHwConfig(file.base.hw),
     '',
     textTable(
       [

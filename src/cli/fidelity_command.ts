@@ -6,11 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { defaultRunConfig } from '../experiment/defaults.js';
-import { formatNumber, hwLine, textTable } from '../experiment/report.js';
+import { formatNumber, textTable } from '../experiment/report.js';
 import { pointConfig } from '../experiment/sweep.js';
 import type { PurgePolicy, RunConfig } from '../experiment/types.js';
 import { resolveHwProfile } from '../hw/cache.js';
-import { hwConfigOf } from '../hw/profile.js';
+import { describeHwConfig, hwConfigOf } from '../hw/profile.js';
 import { PAGE_SIZE } from '../layout/layout.js';
 import { ensureHostProfile } from '../real/calibrate.js';
 import {
@@ -24,7 +24,7 @@ import {
 import { HarnessMissingError, harnessBuilt, runNative } from '../real/harness.js';
 import { realHostInfo } from '../real/host.js';
 import type { PairedPoint } from '../real/paired.js';
-import { hostInfo } from '../workers/host.js';
+import { type HostInfo, hostInfo } from '../workers/host.js';
 import { runPairedWithProgress } from './commands.js';
 import { bytes, integer, integerList, positiveNumber } from './options.js';
 import { guarded, realSubcommand } from './real_command.js';
@@ -52,7 +52,7 @@ interface FidelityOptions {
 }
 
 export interface FidelityReport {
-  host: ReturnType<typeof hostInfo>;
+  host: HostInfo;
   kernel: string;
   hw: RunConfig['hw'];
   threadCounts: number[];
@@ -71,7 +71,7 @@ export function renderFidelity(r: FidelityReport): string {
   const lines = [
     `fidelity: model (hw profile) against the real kernel, one interleaved run; ${r.repetitions} repetitions of ${r.secondsPerRun} s per point, medians`,
     `host: ${r.host.cores} cores (${r.host.cpuModel}), node ${r.host.node}, kernel ${r.kernel}; ${Math.max(...r.threadCounts) > r.host.cores ? 'thread counts above the cores are oversubscribed' : 'no run is oversubscribed'}`,
-    hwLine(r.hw),
+    describeHwConfig(r.hw),
     `targets: ratios within ${RATIO_TOLERANCE * 100}%, 1->N scaling in the same direction, records/s within ${ABSOLUTE_FACTOR}x; vma is held to vmaflag (analogue)`,
   ];
   for (const size of r.chunkSizes) {
@@ -111,6 +111,7 @@ async function runFidelity(o: FidelityOptions): Promise<FidelityReport> {
     FIDELITY_POLICIES.map((policy) => ({ policy, threads })),
   );
   const rows: FidelityRow[] = [];
+  let kernel = 'unknown';
   for (const chunkSize of o.chunkSizes) {
     const base: RunConfig = {
       ...defaults,
@@ -124,16 +125,9 @@ async function runFidelity(o: FidelityOptions): Promise<FidelityReport> {
     const label = `fidelity ${chunkSize >> 10} KiB (model, real)`;
     const paired = await runPairedWithProgress(points, configOf, o.repetitions, label);
     rows.push(...fidelityRows(chunkSize, paired.rows));
+    const real = paired.real.flat()[0];
+    if (real !== undefined) kernel = `${real.host.sysname} ${real.host.kernel}`;
   }
-  const platform = (await runNative(['version'], 30_000)) as { platform?: unknown };
-  const kernel = (() => {
-    try {
-      const h = realHostInfo(platform.platform);
-      return `${h.sysname} ${h.kernel}`;
-    } catch {
-      return 'unknown';
-    }
-  })();
   return {
     host: hostInfo(),
     kernel,

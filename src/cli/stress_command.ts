@@ -1,9 +1,9 @@
 // vrange-lab stress: randomized stress with online invariant checking (see src/stress/).
 
 import { Command, InvalidArgumentError } from 'commander';
-import { formatNumber, formatRate, hostLine, hwLine, textTable } from '../experiment/report.js';
+import { formatNumber, formatRate, hostLine, textTable } from '../experiment/report.js';
 import { resolveHwProfile } from '../hw/cache.js';
-import { hwConfigOf } from '../hw/profile.js';
+import { describeHwConfig, hwConfigOf } from '../hw/profile.js';
 import { type Mutations, NO_MUTATIONS } from '../mm/config.js';
 import { runStress, type StressConfig, type StressReport } from '../stress/runner.js';
 import { OP_NAMES, STRESS_POLICIES, type StressPolicy } from '../stress/thread.js';
@@ -43,7 +43,7 @@ export function renderStress(report: StressReport): string {
       `${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB${c.delayInjection ? ', delay injection' : ''}` +
       `${Object.keys(c.mutations).length > 0 ? `, MUTATIONS ${Object.keys(c.mutations).join(' ')}` : ''}`,
     hostLine(report.host, busyCpus(c.cpus, c.pressureMiB)),
-    hwLine(c.hw),
+    describeHwConfig(c.hw),
     '',
     textTable(
       ['operation', 'count', 'per second'],

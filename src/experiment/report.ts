@@ -1,5 +1,6 @@
 // Text, CSV and JSON renderings of results.
 
+import { describeHwConfig } from '../hw/profile.js';
 import type { LockStatRow } from '../locks/index.js';
 import type { Vmstat } from '../mm/vmstat.js';
 import { busyCpus } from '../workers/host.js';
@@ -77,17 +78,6 @@ export function variantNote(variant: RunResult['config']['vrangeVariant'] | unde
   return variant === 'v7' ? ', vrange rules v7' : '';
 }
 
-/** The hardware profile a result ran with: every result prints it. */
-export function hwLine(hw: RunResult['config']['hw']): string {
-  if (hw === undefined || Object.values(hw.charges).every((ns) => ns === 0)) {
-    return `hw profile: ${hw?.profile ?? 'none'} (pure software model: no hardware event charged)`;
-  }
-  const charged = Object.entries(hw.charges)
-    .map(([event, ns]) => `${event} ${Math.round(ns)}`)
-    .join(', ');
-  return `hw profile: ${hw.profile}; ns charged per event: ${charged}`;
-}
-
 export function renderRun(result: RunResult): string {
   const c = result.config;
   const e = c.ebizzy;
@@ -95,7 +85,7 @@ export function renderRun(result: RunResult): string {
     `ebizzy: policy ${c.policy}, ${c.processes} process(es)${c.fork === true ? ' forked from one parent' : ''} x ${e.threads} thread(s) on ${c.cpus} simulated CPU(s), ` +
       `${e.chunks} chunks of ${e.chunkSize / 1024} KiB, ${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB, lg_dirty_mult ${c.lgDirtyMult}, seed ${c.seed}${variantNote(c.vrangeVariant)}`,
     hostLine(result.host, busyCpus(c.cpus, c.pressureMiB)),
-    hwLine(c.hw),
+    describeHwConfig(c.hw),
     '',
     `${formatNumber(result.recordsPerSecond)} records/s (${formatNumber(result.records)} records in ${result.elapsedSeconds.toFixed(2)} s; per thread: ${result.perThread.map((n) => formatNumber(n)).join(', ')})`,
     `purged by reclaim: ${formatNumber(result.purgedPages)} pages`,

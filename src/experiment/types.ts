@@ -3,8 +3,9 @@
 
 import type { PurgePolicy } from '../alloc/purge.js';
 import type { ArchKind } from '../arch/arch.js';
+import type { HwConfig } from '../hw/profile.js';
 import type { LockStatRow } from '../locks/index.js';
-import type { MachineHwConfig, VrangeVariant } from '../mm/config.js';
+import type { VrangeVariant } from '../mm/config.js';
 import type { Vmstat } from '../mm/vmstat.js';
 import type { HostInfo } from '../workers/host.js';
 import type { EbizzyOptions } from '../workloads/ebizzy_options.js';
@@ -35,7 +36,7 @@ export interface RunConfig {
   /** The vrange syscall's rules: the lab's or RFC v7's (docs/design.md, "Deviations from RFC v7"). */
   vrangeVariant: VrangeVariant;
   /** The hardware profile charged (src/hw); absent: none, the pure software model. */
-  hw?: MachineHwConfig;
+  hw?: HwConfig;
   /** The machine's byte primitives (MachineConfig.arch); 'wasm' when absent. */
   arch?: ArchKind;
 }

@@ -136,13 +136,20 @@ export function parseHwProfile(json: unknown, source: string): HwProfile {
   };
 }
 
-/** One line for a result's header: the profile and what each event is charged. */
+/** One line for a result's header: the profile a machine ran with and what each event costs it. */
+export function describeHwConfig(hw: HwConfig | undefined): string {
+  if (hw === undefined || Object.values(hw.charges).every((ns) => ns === 0)) {
+    return `hw profile: ${hw?.profile ?? 'none'} (pure software model: no hardware event charged)`;
+  }
+  const charged = HW_EVENTS.map((e) => `${e} ${Math.round(hw.charges[e])}`).join(', ');
+  return `hw profile: ${hw.profile}; ns charged per event: ${charged}`;
+}
+
+/** The same line for a profile, with the host it was measured on and its scale factor. */
 export function describeHwProfile(profile: HwProfile): string {
-  if (profile.name === 'none') return 'hw profile: none (pure software model, no hardware event charged)';
-  const charges = chargesOf(profile);
-  const events = HW_EVENTS.map((e) => `${e} ${Math.round(charges[e])}`).join(', ');
-  const host = profile.host === null ? '' : ` of ${profile.host.hostname} (${profile.host.kernel})`;
-  return `hw profile: ${profile.name}${host}, scale x${profile.scale.factor.toFixed(2)}; ns charged: ${events}`;
+  const line = describeHwConfig(hwConfigOf(profile));
+  if (profile.host === null) return line;
+  return `${line} (measured on ${profile.host.hostname}, ${profile.host.kernel}; scale x${profile.scale.factor.toFixed(2)})`;
 }
 
 /** The profile's table, a line per event, for `calibrate` and reports. */
@@ -159,7 +166,13 @@ export function formatHwProfile(profile: HwProfile): string[] {
   return lines;
 }
 
+/** A machine's hardware profile (MachineConfig.hw): its name, printed with every result, and the ns per event. */
+export interface HwConfig {
+  profile: string;
+  charges: HwCharges;
+}
+
 /** The machine config's `hw` field for a profile (Machine.create({ hw: hwConfigOf(profile) })). */
-export function hwConfigOf(profile: HwProfile): { profile: string; charges: HwCharges } {
+export function hwConfigOf(profile: HwProfile): HwConfig {
   return { profile: profile.name, charges: chargesOf(profile) };
 }

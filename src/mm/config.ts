@@ -1,14 +1,8 @@
 // Machine configuration: every limit of the simulated machine, fixed when it is created.
 
 import { ARCH_KINDS, type ArchKind } from '../arch/arch.js';
-import { checkCharges, type HwCharges, NO_HW_CHARGES } from '../hw/profile.js';
+import { checkCharges, type HwConfig, NO_HW_CHARGES } from '../hw/profile.js';
 import { DEFAULT_LOCK_OPTIONS, type LockOptions } from '../locks/index.js';
-
-/** A machine's hardware profile: its name (printed with every result) and the ns per event. */
-export interface MachineHwConfig {
-  profile: string;
-  charges: HwCharges;
-}
 
 export interface MachineConfig {
   /** Simulated physical memory. */
@@ -51,7 +45,7 @@ export interface MachineConfig {
    * The hardware profile this machine charges (src/hw): its name, for every result's header, and the
    * ns each hardware event spends on the CPU that incurs it. 'none' charges nothing (the tests).
    */
-  hw: MachineHwConfig;
+  hw: HwConfig;
   locks: LockOptions;
   lockdepTextBytes: number;
   /**

@@ -2,8 +2,9 @@
 // with a pressure process forcing purges, kswapd reclaiming, and the whole-machine validator run
 // at intervals with every CPU paused at a safe point and once more at the end.
 
+import type { HwConfig } from '../hw/profile.js';
 import { KSWAPD } from '../layout/layout.js';
-import { defaultWatermarks, type MachineHwConfig, type Mutations } from '../mm/config.js';
+import { defaultWatermarks, type Mutations } from '../mm/config.js';
 import { Machine } from '../mm/machine.js';
 import { MAP_FIXED } from '../mm/uapi.js';
 import { ValidationError } from '../mm/validate.js';
@@ -46,7 +47,7 @@ export interface StressConfig {
    */
   injectFault: 'throw' | 'terminate' | null;
   /** Hardware events charged (src/hw); absent: none. They widen the windows the races live in. */
-  hw?: MachineHwConfig;
+  hw?: HwConfig;
 }
 
 export interface StressReport {
