@@ -2,7 +2,7 @@
 // counters. Exactly one thread runs a CPU at a time (LockDomain.attachCpu enforces it), so the
 // CPU's private words are read and written without atomics.
 
-import { CPU_PRIVATE, CPU_SHOOTDOWN, LOCK_CPU, PTES_PER_PTL } from '../layout/layout.js';
+import { CPU_PRIVATE, CPU_SHOOTDOWN, LOCK_CPU, PTES_PER_PTL, TLB_ENTRY } from '../layout/layout.js';
 import { CPU_OFFLINE, CPU_ONLINE, type LockCpu, reapDeadCpu } from '../locks/index.js';
 import { type Kernel, NO_MM } from './kernel.js';
 import type { TlbGather } from './mm_types.js';
@@ -18,6 +18,12 @@ export class Cpu {
   /** First TLB entry word of this CPU. */
   readonly tlbFirst: number;
   readonly tlbMask: number;
+  /**
+   * The slots filled since the last flush, first tlbFilledCount of them: a flush empties only these,
+   * so it costs what the TLB holds, not its size (the hardware drops every entry at once).
+   */
+  readonly tlbFilled: Int32Array;
+  tlbFilledCount = 0;
   readonly vmFirst: number;
   readonly rssFirst: number;
   /** Flush requests this CPU has acknowledged (mirrors flushAck). */
@@ -52,6 +58,12 @@ export class Cpu {
     this.tlbGenSeenWord = k.privWord(id, CPU_PRIVATE.tlbGenSeen);
     this.tlbFirst = k.tlbWord(id, 0, 0);
     this.tlbMask = k.geometry.tlbEntries - 1;
+    this.tlbFilled = new Int32Array(k.geometry.tlbEntries);
+    // The TLB lives in shared memory: list what the last thread running this CPU left in it.
+    for (let slot = 0; slot < k.geometry.tlbEntries; slot++) {
+      if (this.i32[this.tlbFirst + slot * TLB_ENTRY.STRIDE + TLB_ENTRY.vpn] !== -1)
+        this.tlbFilled[this.tlbFilledCount++] = slot;
+    }
     this.vmFirst = k.vmstatIndex(id, 0);
     this.rssFirst = k.rssWord(id, 0);
     this.shootTargets = new Int32Array(2 * k.geometry.cpuSlots);

@@ -18,7 +18,7 @@ import type { Cpu } from './cpu.js';
 import { handleMmFault } from './memory.js';
 import { PTE_DIRTY, PTE_FRAME_SHIFT, PTE_PRESENT, PTE_PROTNONE, PTE_WRITE, PTE_YOUNG } from './pgtable.js';
 import { SigSegv } from './signals.js';
-import { checkFlush, enterUser, exitUser } from './tlb.js';
+import { enterUser, exitUser, flushPending, serveFlush } from './tlb.js';
 import { VM } from './vmstat.js';
 
 const WRITE_OK = PTE_WRITE | PTE_DIRTY;
@@ -47,7 +47,7 @@ function moving(cpu: Cpu, vpn: number): void {
 
 /** The access boundary: flush requests are served here, and a scheduler may switch CPUs. */
 export function boundary(cpu: Cpu, vpn: number): void {
-  checkFlush(cpu);
+  if (flushPending(cpu)) serveFlush(cpu);
   const hook = cpu.k.dom.hook;
   if (hook !== null) hook(cpu.id, SchedPoint.access, vpn);
 }
@@ -79,8 +79,8 @@ function translateSlow(
     cpu.count(VM.sigsegv);
     throw new SigSegv(address, 'maperr');
   }
-  // A slot a flush emptied: the hardware's page walk refills it (a conflict miss in the model's small
-  // TLB would hit in the host's far larger one, so only these are charged).
+  // A slot a flush emptied: the hardware's page walk refills it. Only these are charged: a conflict
+  // miss of the model's direct-mapped TLB would mostly hit in the host's set-associative one.
   if (cpu.k.hwCharged && cpu.i32[entry + TLB_ENTRY.vpn] === -1) spendNs(cpu.k.hw.tlbRefill);
   for (;;) {
     const frame = walk(cpu, mm, vpn, write, entry);
@@ -114,6 +114,7 @@ function walk(cpu: Cpu, mm: number, vpn: number, write: boolean, entry: number):
       pte |= set;
     }
     const frame = pte >>> PTE_FRAME_SHIFT;
+    if (i32[entry + TLB_ENTRY.vpn] === -1) cpu.tlbFilled[cpu.tlbFilledCount++] = vpn & cpu.tlbMask;
     i32[entry + TLB_ENTRY.vpn] = vpn;
     i32[entry + TLB_ENTRY.pte] = pte;
     i32[entry + TLB_ENTRY.gen] = frameGen(cpu, frame);
@@ -310,24 +311,22 @@ function copyPages(cpu: Cpu, mm: number, dst: number, src: number, length: numbe
  */
 function copyRuns(cpu: Cpu, mm: number, dst: number, src: number, length: number): void {
   const arch = cpu.k.arch;
-  const i32 = cpu.i32;
   let runDst = 0;
   let runSrc = 0;
   let runBytes = 0;
+  // Both sides' page and offset, stepped as the copy crosses page boundaries (no division per page).
+  let dstVpn = Math.floor(dst / PAGE_SIZE);
+  let srcVpn = Math.floor(src / PAGE_SIZE);
+  let dstOffset = dst - dstVpn * PAGE_SIZE;
+  let srcOffset = src - srcVpn * PAGE_SIZE;
   for (let done = 0; done < length; ) {
-    const to = dst + done;
-    const from = src + done;
-    const dstVpn = Math.floor(to / PAGE_SIZE);
-    const srcVpn = Math.floor(from / PAGE_SIZE);
-    const dstOffset = to - dstVpn * PAGE_SIZE;
-    const srcOffset = from - srcVpn * PAGE_SIZE;
     const n = Math.min(PAGE_SIZE - dstOffset, PAGE_SIZE - srcOffset, length - done);
     // The boundary, with the pending run copied before a flush is served. A request raised after
     // this load waits for the next boundary, as one raised just after a boundary always does.
-    if (Atomics.load(i32, cpu.flushReqWord) !== cpu.flushAck) {
+    if (flushPending(cpu)) {
       if (runBytes > 0) arch.memcpy(runDst, runSrc, runBytes);
       runBytes = 0;
-      checkFlush(cpu);
+      serveFlush(cpu);
     }
     const hook = cpu.k.dom.hook;
     if (hook !== null) {
@@ -344,8 +343,8 @@ function copyRuns(cpu: Cpu, mm: number, dst: number, src: number, length: number
       let epoch: number;
       do {
         epoch = cpu.userEntries;
-        dstFrame = translate(cpu, mm, dstVpn, true, to);
-        srcFrame = translate(cpu, mm, srcVpn, false, from);
+        dstFrame = translate(cpu, mm, dstVpn, true, dst + done);
+        srcFrame = translate(cpu, mm, srcVpn, false, src + done);
       } while (epoch !== cpu.userEntries);
     }
     const dstPhys = dstFrame * PAGE_SIZE + dstOffset;
@@ -365,6 +364,16 @@ function copyRuns(cpu: Cpu, mm: number, dst: number, src: number, length: number
       runBytes = n;
     }
     done += n;
+    dstOffset += n;
+    if (dstOffset === PAGE_SIZE) {
+      dstOffset = 0;
+      dstVpn++;
+    }
+    srcOffset += n;
+    if (srcOffset === PAGE_SIZE) {
+      srcOffset = 0;
+      srcVpn++;
+    }
   }
   if (runBytes > 0) arch.memcpy(runDst, runSrc, runBytes);
 }
