@@ -21,8 +21,7 @@ import {
   RATIO_TOLERANCE,
   summarise,
 } from '../real/fidelity.js';
-import { HarnessMissingError, harnessBuilt, runNative } from '../real/harness.js';
-import { realHostInfo } from '../real/host.js';
+import { HarnessMissingError, harnessBuilt } from '../real/harness.js';
 import type { PairedPoint } from '../real/paired.js';
 import { type HostInfo, hostInfo } from '../workers/host.js';
 import { runPairedWithProgress } from './commands.js';
