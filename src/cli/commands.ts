@@ -12,6 +12,7 @@ import {
   hostLine,
   renderRun,
   textTable,
+  tlbNote,
   toCsv,
   variantNote,
 } from '../experiment/report.js';
@@ -191,7 +192,7 @@ export function renderCompare(rows: CompareRow[], pressureMiB: number): string {
       of === undefined || of === 0 ? '-' : `x${(value / of).toFixed(2)}`;
     const sample = group[0].pressured ?? group[0].plain;
     out.push(
-      `ebizzy, ${threads} thread(s) on ${threads} simulated CPU(s), ${sample.config.ebizzy.seconds} s per run, ${sample.config.memoryMiB} MiB memory, lg_dirty_mult ${sample.config.lgDirtyMult}${variantNote(sample.config.vrangeVariant)}`,
+      `ebizzy, ${threads} thread(s) on ${threads} simulated CPU(s), ${sample.config.ebizzy.seconds} s per run, ${sample.config.memoryMiB} MiB memory${tlbNote(sample.config.tlbEntries)}, lg_dirty_mult ${sample.config.lgDirtyMult}${variantNote(sample.config.vrangeVariant)}`,
       hostLine(sample.host, busyCpus(sample.config.cpus, sample.config.pressureMiB)),
       describeHwConfig(sample.config.hw),
       textTable(

@@ -6,8 +6,8 @@ import { defaultRunConfig } from '../experiment/defaults.js';
 import type { EbizzyOptions, RunConfig } from '../experiment/types.js';
 import { resolveHwProfile } from '../hw/cache.js';
 import { hwConfigOf } from '../hw/profile.js';
-import type { VrangeVariant } from '../mm/config.js';
-import { bytes, integer, policy, positiveNumber, vrangeVariant } from './options.js';
+import { DEFAULT_TLB_ENTRIES, MAX_TLB_ENTRIES, type VrangeVariant } from '../mm/config.js';
+import { bytes, integer, policy, positiveNumber, powerOfTwo, vrangeVariant } from './options.js';
 
 /** Defaults a command may change (compare and sweep run many short measurements). */
 export interface EbizzyDefaults {
@@ -57,7 +57,13 @@ export function addEbizzyOptions(command: Command, defaults: EbizzyDefaults = {}
         'fork the processes from one parent that filled the chunks: they share them copy-on-write',
         false,
       )
-      .option('--memory <MiB>', 'simulated physical memory', integer(8, 3072), d.memoryMiB);
+      .option('--memory <MiB>', 'simulated physical memory', integer(8, 3072), d.memoryMiB)
+      .option(
+        '--tlb-entries <n>',
+        "entries of each simulated CPU's TLB (a power of two; direct-mapped)",
+        powerOfTwo(1, MAX_TLB_ENTRIES),
+        DEFAULT_TLB_ENTRIES,
+      );
   }
   command
     .option(
@@ -91,6 +97,7 @@ export interface EbizzyCliOptions extends Omit<EbizzyOptions, 'threads'> {
   processes: number;
   fork?: boolean;
   memory: number;
+  tlbEntries?: number;
   lgDirtyMult: number;
   seed: number;
   vrangeVariant: VrangeVariant;
@@ -108,6 +115,7 @@ export function runConfigFrom(o: EbizzyCliOptions): RunConfig {
     ...(o.fork === true ? { fork: true } : {}),
     cpus: o.cpus,
     memoryMiB: o.memory,
+    tlbEntries: o.tlbEntries ?? DEFAULT_TLB_ENTRIES,
     pressureMiB: o.pressure ?? 0,
     lgDirtyMult: o.lgDirtyMult,
     seed: o.seed,

@@ -14,6 +14,16 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** A power of two from min to max (the TLB's entries: it is direct-mapped, indexed by a mask). */
+export function powerOfTwo(min: number, max: number) {
+  const one = integer(min, max);
+  return (text: string): number => {
+    const value = one(text);
+    if ((value & (value - 1)) !== 0) throw new InvalidArgumentError(`expected a power of two, got "${text}"`);
+    return value;
+  };
+}
+
 export function positiveNumber(text: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0)

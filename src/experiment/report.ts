@@ -78,12 +78,17 @@ export function variantNote(variant: RunResult['config']['vrangeVariant'] | unde
   return variant === 'v7' ? ', vrange rules v7' : '';
 }
 
+/** The TLB size, where the run recorded it (results from before --tlb-entries had 64 entries). */
+export function tlbNote(entries: number | undefined): string {
+  return entries === undefined ? '' : `, ${entries}-entry TLBs`;
+}
+
 export function renderRun(result: RunResult): string {
   const c = result.config;
   const e = c.ebizzy;
   const lines = [
     `ebizzy: policy ${c.policy}, ${c.processes} process(es)${c.fork === true ? ' forked from one parent' : ''} x ${e.threads} thread(s) on ${c.cpus} simulated CPU(s), ` +
-      `${e.chunks} chunks of ${e.chunkSize / 1024} KiB, ${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB, lg_dirty_mult ${c.lgDirtyMult}, seed ${c.seed}${variantNote(c.vrangeVariant)}`,
+      `${e.chunks} chunks of ${e.chunkSize / 1024} KiB, ${c.memoryMiB} MiB memory${tlbNote(c.tlbEntries)}, pressure ${c.pressureMiB} MiB, lg_dirty_mult ${c.lgDirtyMult}, seed ${c.seed}${variantNote(c.vrangeVariant)}`,
     hostLine(result.host, busyCpus(c.cpus, c.pressureMiB)),
     describeHwConfig(c.hw),
     '',

@@ -115,6 +115,7 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
   const machine = Machine.create({
     memoryMiB: config.memoryMiB,
     cpus: machineCpus,
+    ...(config.tlbEntries !== undefined ? { tlbEntries: config.tlbEntries } : {}),
     // The ebizzy processes, their parent with --fork, the pressure process.
     maxProcesses: config.processes + 2,
     vaMiB: 1024,

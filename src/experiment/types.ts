@@ -28,6 +28,8 @@ export interface RunConfig {
   /** Simulated CPUs (worker threads) for the ebizzy threads. */
   cpus: number;
   memoryMiB: number;
+  /** Entries of each CPU's TLB (MachineConfig.tlbEntries); absent: the machine's default. */
+  tlbEntries?: number;
   /** Background memory pressure: a process mapping and touching this much (0: none). */
   pressureMiB: number;
   /** jemalloc's lg_dirty_mult (3: purge when dirty > active/8); -1: purge on every free. */

@@ -6,6 +6,7 @@ import { DEFAULT_LOCK_OPTIONS, type LockOptions } from '../locks/index.js';
 
 /** The TLB size of a machine whose config names none (see MachineConfig.tlbEntries). */
 export const DEFAULT_TLB_ENTRIES = 2048;
+export const MAX_TLB_ENTRIES = 1 << 16;
 
 export interface MachineConfig {
   /** Simulated physical memory. */
@@ -152,7 +153,7 @@ export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
   positiveInt('vaMiB', config.vaMiB, MAX_VA_MIB);
   positiveInt('maxVmasPerMm', config.maxVmasPerMm, 1 << 20);
   positiveInt('vrangeNodesPerMm', config.vrangeNodesPerMm, 1 << 20);
-  positiveInt('tlbEntries', config.tlbEntries, 1 << 16);
+  positiveInt('tlbEntries', config.tlbEntries, MAX_TLB_ENTRIES);
   if ((config.tlbEntries & (config.tlbEntries - 1)) !== 0) {
     throw new RangeError(`machine config: tlbEntries must be a power of two, got ${config.tlbEntries}`);
   }

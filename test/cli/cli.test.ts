@@ -44,6 +44,8 @@ describe('vrange-lab command line', () => {
       ['ebizzy', '--policy', 'nope'],
       ['ebizzy', '-n', '0'],
       ['ebizzy', '-s', 'lots'],
+      ['ebizzy', '--tlb-entries', '100'],
+      ['compare', '--tlb-entries', '0'],
       ['sweep', '--shard', '5/4'],
       ['ebizzy', '--pressure', '64', '--memory', '16'],
       ['merge', '/no/such/file.json'],
@@ -57,11 +59,12 @@ describe('vrange-lab command line', () => {
   });
 
   it('ebizzy --json is parseable and complete', async () => {
-    const result = await cli('ebizzy', ...SMALL, '--policy', 'vrange', '--json');
+    const result = await cli('ebizzy', ...SMALL, '--policy', 'vrange', '--tlb-entries', '64', '--json');
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json.records).toBeGreaterThan(0);
     expect(json.config.policy).toBe('vrange');
+    expect(json.config.tlbEntries).toBe(64);
     expect(json.host.cores).toBeGreaterThan(0);
     expect(typeof json.oversubscribed).toBe('boolean');
     expect(json.vmstat.vrange_volatile).toBeGreaterThan(0);
