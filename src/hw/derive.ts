@@ -32,9 +32,9 @@ interface Derivation {
 export const DERIVATIONS: Record<HwEvent, Derivation> = {
   syscall: { plus: 'null_syscall', divide: 1, text: 'null_syscall (getppid) per call' },
   fault: {
-    plus: 'zero_page_read_fault',
+    plus: 'null_syscall',
     divide: 1,
-    text: 'zero_page_read_fault: a read of an untouched anonymous page (trap, zero-page PTE, return; no allocation, no clearing), an upper bound on entry+exit',
+    text: "null_syscall, standing for the exception's entry and exit (a lower bound: a fault enters by the IDT and leaves by IRET, a syscall by SYSCALL/SYSRET); the handler's work, which the model runs in software, is not charged (zero_page_read_fault, trap and handler together, is the upper bound)",
   },
   ipiSend: {
     plus: 'mprotect_toggle_remote_thread',
@@ -49,16 +49,16 @@ export const DERIVATIONS: Record<HwEvent, Derivation> = {
     text: '(mprotect_toggle_remote_thread - mprotect_toggle_alone) / 2 shootdowns per toggle, half to the receiver',
   },
   tlbRefill: {
-    plus: 'read_after_free',
-    minus: 'read_populated',
-    divide: 1,
-    text: 'read_after_free - read_populated per page (the first read after MADV_FREE flushed the TLB, against a read through a warm one)',
+    plus: 'copy_512k_after_flush',
+    minus: 'copy_512k_warm_tlb',
+    divide: 256,
+    text: 'copy_512k_after_flush - copy_512k_warm_tlb per translation (a 512 KiB memcpy right after a full TLB flush, against one through a warm TLB: 128 source and 128 destination pages refilled inside a sequential copy)',
   },
   dirtyAssist: {
-    plus: 'rewrite_after_free',
-    minus: 'read_after_free',
-    divide: 1,
-    text: 'rewrite_after_free - read_after_free per page (both refill the TLB; the write also sets the dirty bit MADV_FREE cleared)',
+    plus: 'copy_512k_after_free',
+    minus: 'copy_512k_after_flush',
+    divide: 128,
+    text: 'copy_512k_after_free - copy_512k_after_flush per destination page (both refill every translation; after MADV_FREE the copy also sets the accessed and dirty bits of the 128 pages it cleaned)',
   },
 };
 

@@ -33,6 +33,9 @@ const MICRO: MicroMeasurement[] = [
   m('read_after_free', 105),
   m('rewrite_after_free', 305),
   m('copy_512k', 20000),
+  m('copy_512k_warm_tlb', 14000),
+  m('copy_512k_after_flush', 14000 + 256 * 40),
+  m('copy_512k_after_free', 14000 + 256 * 40 + 128 * 150),
 ];
 const HOST = { hostname: 'h', kernel: 'Linux 6.18', cpuModel: 'cpu', cores: 2, node: 'v20' };
 
@@ -40,12 +43,15 @@ describe('hardware profile', () => {
   it('derives each event from its measurements, with the spread of the difference', () => {
     expect(deriveCost(MICRO, 'syscall')).toMatchObject({ ns: 100, minNs: 90, maxNs: 120 });
     expect(deriveCost(MICRO, 'ipiSend')).toMatchObject({ ns: 2000, minNs: 1750, maxNs: 2500 });
-    expect(deriveCost(MICRO, 'tlbRefill').ns).toBe(100);
-    expect(deriveCost(MICRO, 'dirtyAssist').ns).toBe(200);
+    expect(deriveCost(MICRO, 'fault')).toMatchObject({ ns: 100, minNs: 90, maxNs: 120 });
+    expect(deriveCost(MICRO, 'tlbRefill').ns).toBe(40);
+    expect(deriveCost(MICRO, 'dirtyAssist').ns).toBe(150);
   });
 
   it('clamps a negative difference to 0 and says so', () => {
-    const noisy = MICRO.map((x) => (x.name === 'read_after_free' ? m('read_after_free', 1) : x));
+    const noisy = MICRO.map((x) =>
+      x.name === 'copy_512k_after_flush' ? m('copy_512k_after_flush', 13000) : x,
+    );
     const cost = deriveCost(noisy, 'tlbRefill');
     expect(cost.ns).toBe(0);
     expect(cost.derivation).toContain('negative');
