@@ -4,7 +4,9 @@
 // under the PTLs, never the VMA set.
 
 import type { Cpu } from './cpu.js';
+import { pageFlags } from './lruvec.js';
 import { zapPageRange } from './memory.js';
+import { PG_LAZYFREE } from './mm_types.js';
 import { walkPtes } from './pagewalk.js';
 import { PTE_DIRTY, PTE_PRESENT, PTE_YOUNG, pteFrame } from './pgtable.js';
 import { pageMapcount } from './rmap.js';
@@ -86,7 +88,10 @@ function madviseFree(cpu: Cpu, mm: number, start: number, end: number): void {
         // Atomic: the MMU may be setting YOUNG or DIRTY right now; an access after this must set
         // them again (ptep_get_and_clear + pte_mkold + pte_mkclean).
         Atomics.and(i32, word, ~(PTE_DIRTY | PTE_YOUNG));
-        batch[n++] = frame;
+        // folio_mark_lazyfree: a page MADV_FREE already moved (Linux: no longer swap-backed) is not
+        // batched again, so a range freed again and again takes no lru_lock (a plain test, as
+        // folio_test_swapbacked; lruMarkLazyfree re-checks under the lock).
+        if ((pageFlags(k, frame) & PG_LAZYFREE) === 0) batch[n++] = frame;
       }
       return true;
     },

@@ -157,6 +157,27 @@ describe('MADV_FREE and the LRU', () => {
     machine.validate();
   });
 
+  it('frees a lazily freed range again (rewritten meanwhile) without lru_lock, cleaning its PTEs', () => {
+    const machine = smallMachine();
+    const proc = machine.createProcess();
+    const t = proc.mainThread(0);
+    const pages = 40;
+    const addr = t.mmap(pages * PAGE);
+    t.fill(addr, pages * PAGE, 5);
+    expect(t.madvise(addr, pages * PAGE, MADV_FREE)).toBe(0);
+    expect(lruCounts(machine)).toEqual({ anon: 0, lazyfree: pages });
+    // ebizzy's cycle: the allocator hands the range out again, the copy rewrites it, it is freed again.
+    t.fill(addr, pages * PAGE, 6);
+    const locks = lruLockAcquisitions(machine);
+    const moved = machine.vmstat().pglazyfree;
+    expect(t.madvise(addr, pages * PAGE, MADV_FREE)).toBe(0);
+    expect(lruLockAcquisitions(machine)).toBe(locks);
+    expect(machine.vmstat().pglazyfree).toBe(moved);
+    expect(lruCounts(machine)).toEqual({ anon: 0, lazyfree: pages });
+    for (let p = 0; p < pages; p++) expect(pte(machine, proc, addr + p * PAGE) & (PTE_DIRTY | PTE_YOUNG)).toBe(0);
+    machine.validate();
+  });
+
   it("leaves a page still in another CPU's batch on the anon side, as Linux does", () => {
     const machine = smallMachine();
     const proc = machine.createProcess();
