@@ -13,8 +13,12 @@ import type { MicroResult } from './types.js';
 
 const COPY_BYTES = 512 * 1024;
 
-/** The model's 512 KiB user copy through its MMU (t.copy, arch wasm, profile none): median ns. */
-export function modelCopyNs(rounds = 15, copiesPerRound = 40): number {
+/**
+ * The model's 512 KiB user copy through its MMU (t.copy, arch wasm, profile none): median ns, after
+ * `warmup` untimed copies (without them the first rounds ran before V8 had optimised the copy loop,
+ * and a calibration's median came out anywhere from 16 to 41 us).
+ */
+export function modelCopyNs(rounds = 15, copiesPerRound = 40, warmup = 400): number {
   const machine = Machine.create({ memoryMiB: 32, cpus: 1, maxProcesses: 2, vaMiB: 64 });
   const t = machine.createProcess().mainThread();
   const src = t.mmap(COPY_BYTES);
@@ -22,6 +26,7 @@ export function modelCopyNs(rounds = 15, copiesPerRound = 40): number {
   if (src < 0 || dst < 0) throw new Error('calibrate: mmap of the copy buffers failed');
   t.fill(src, COPY_BYTES, 0x5a);
   t.fill(dst, COPY_BYTES, 0);
+  for (let i = 0; i < warmup; i++) t.copy(dst, src, COPY_BYTES);
   const samples: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const start = performance.now();
