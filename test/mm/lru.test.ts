@@ -174,7 +174,8 @@ describe('MADV_FREE and the LRU', () => {
     expect(lruLockAcquisitions(machine)).toBe(locks);
     expect(machine.vmstat().pglazyfree).toBe(moved);
     expect(lruCounts(machine)).toEqual({ anon: 0, lazyfree: pages });
-    for (let p = 0; p < pages; p++) expect(pte(machine, proc, addr + p * PAGE) & (PTE_DIRTY | PTE_YOUNG)).toBe(0);
+    for (let p = 0; p < pages; p++)
+      expect(pte(machine, proc, addr + p * PAGE) & (PTE_DIRTY | PTE_YOUNG)).toBe(0);
     machine.validate();
   });
 
