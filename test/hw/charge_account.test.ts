@@ -3,7 +3,7 @@
 // charge at once. A fake clock makes this independent of the host's speed.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { chargeBalanceNs, PAY_NS, setChargeClock, spendNs } from '../../src/hw/charge.js';
+import { chargeBalanceNs, MAX_CREDIT_NS, PAY_NS, setChargeClock, spendNs } from '../../src/hw/charge.js';
 
 /** A clock that advances `stepNs` on every read, counting its reads. */
 function fakeClock(stepNs: number) {
@@ -53,6 +53,23 @@ describe('the hardware-charge account', () => {
     expect(balance).toBeLessThan(PAY_NS);
     expect(spentNs).toBeGreaterThanOrEqual(charged - balance);
     expect(spentNs - (charged - balance)).toBeLessThanOrEqual(70 * Math.ceil(charged / PAY_NS));
+  });
+
+  it('credits no more than MAX_CREDIT_NS when the host preempts a spin', () => {
+    let reads = 0;
+    let nowMs = 0;
+    setChargeClock(() => {
+      reads++;
+      // The fifth read comes 1 ms late: the thread was preempted in the middle of the spin.
+      nowMs += reads === 5 ? 1 : 50 / 1e6;
+      return nowMs;
+    });
+    spendNs(1200);
+    expect(chargeBalanceNs()).toBe(-MAX_CREDIT_NS);
+    const before = nowMs;
+    spendNs(PAY_NS + MAX_CREDIT_NS);
+    // Only the capped credit was deducted: the next payment still spins PAY_NS.
+    expect((nowMs - before) * 1e6).toBeGreaterThanOrEqual(PAY_NS);
   });
 
   it('pays a charge of PAY_NS or more at once', () => {
