@@ -107,13 +107,13 @@ describe('deterministic schedules', () => {
   });
 
   it('--replay prints the scheduling decisions before the violation, the same on every replay', async () => {
-    // Seed 1 with 1500 ops per thread: the pressure builds, reclaim purges, and the mutation gives
-    // violations (400 ops are too few to purge anything; faultWithoutRecheck only trips the validator).
-    // The schedule depends on every lock the kernel takes: since MADV_FREE stopped taking lru_lock
-    // for pages already lazily freed, seeds 4, 7 and 10 purge no re-validated victim in that many
-    // operations (seed 4 did before), seed 9 trips the validator too.
+    // 1500 ops per thread: the pressure builds, reclaim purges, and the mutation gives violations
+    // (400 ops are too few to purge anything; faultWithoutRecheck only trips the validator). Which
+    // seeds purge a re-validated victim in that many operations depends on every lock the kernel
+    // takes (seeds 4, 7 and 10 stopped doing so when MADV_FREE stopped taking lru_lock for pages
+    // already lazily freed), so the test takes the first seed from 1 that does, and replays it.
     const decisions = 8;
-    const args = [
+    const args = (seed: number) => [
       '--policy',
       'vrange',
       '--ops',
@@ -123,9 +123,14 @@ describe('deterministic schedules', () => {
       '--replay',
       String(decisions),
       '--seed',
-      '1',
+      String(seed),
     ];
-    const [a, b] = await Promise.all([stress(...args), stress(...args)]);
+    let seed = 1;
+    let a = await stress(...args(seed));
+    while (((a.report as { violations?: unknown[] } | null)?.violations?.length ?? 0) === 0 && seed < 10)
+      a = await stress(...args(++seed));
+    console.log(`--replay: seed ${seed} gives a violation to replay`);
+    const b = await stress(...args(seed));
     expect(a.code, a.text.slice(0, 2000)).not.toBe(0);
     expect(a.report, a.text.slice(0, 2000)).not.toBeNull();
     expect(b.report, b.text.slice(0, 2000)).not.toBeNull();
