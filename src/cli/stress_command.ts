@@ -1,14 +1,14 @@
 // vrange-lab stress: randomized stress with online invariant checking (see src/stress/).
 
 import { Command, InvalidArgumentError } from 'commander';
-import { formatNumber, formatRate, hostLine, textTable } from '../experiment/report.js';
+import { formatNumber, formatRate, hostLine, textTable, tlbNote } from '../experiment/report.js';
 import { resolveHwProfile } from '../hw/cache.js';
 import { describeHwConfig, hwConfigOf } from '../hw/profile.js';
-import { type Mutations, NO_MUTATIONS } from '../mm/config.js';
+import { DEFAULT_TLB_ENTRIES, MAX_TLB_ENTRIES, type Mutations, NO_MUTATIONS } from '../mm/config.js';
 import { runStress, type StressConfig, type StressReport } from '../stress/runner.js';
 import { OP_NAMES, STRESS_POLICIES, type StressPolicy } from '../stress/thread.js';
 import { busyCpus } from '../workers/host.js';
-import { integer, positiveNumber } from './options.js';
+import { integer, positiveNumber, powerOfTwo } from './options.js';
 import { progress } from './progress.js';
 
 function stressPolicy(text: string): StressPolicy {
@@ -40,7 +40,7 @@ export function renderStress(report: StressReport): string {
   const c = report.config;
   const lines = [
     `stress: policy ${c.policy}, ${c.cpus} CPU(s) x ${c.processes} process(es), ${c.seconds > 0 ? `${c.seconds} s` : `${c.opsPerThread} ops per thread`}, seed ${c.seed}, ` +
-      `${c.memoryMiB} MiB memory, pressure ${c.pressureMiB} MiB${c.delayInjection ? ', delay injection' : ''}` +
+      `${c.memoryMiB} MiB memory${tlbNote(c.tlbEntries)}, pressure ${c.pressureMiB} MiB${c.delayInjection ? ', delay injection' : ''}` +
       `${Object.keys(c.mutations).length > 0 ? `, MUTATIONS ${Object.keys(c.mutations).join(' ')}` : ''}`,
     hostLine(report.host, busyCpus(c.cpus, c.pressureMiB)),
     describeHwConfig(c.hw),
@@ -118,6 +118,12 @@ export function stressCommand(): Command {
     .option('--seed <n>', "seed of every thread's generator", integer(0, 0xffffffff), 1)
     .option('--memory <MiB>', 'simulated physical memory', integer(8, 3072), 16)
     .option(
+      '--tlb-entries <n>',
+      "entries of each simulated CPU's TLB (a power of two; small ones evict all the time)",
+      powerOfTwo(1, MAX_TLB_ENTRIES),
+      DEFAULT_TLB_ENTRIES,
+    )
+    .option(
       '--pressure <MiB>',
       'pressure process (0: none); it keeps free memory at the low watermark',
       integer(0, 3071),
@@ -170,6 +176,7 @@ export function stressCommand(): Command {
         ops?: number;
         seed: number;
         memory: number;
+        tlbEntries: number;
         pressure: number;
         validateEvery: number;
         delayInjection: boolean;
@@ -195,6 +202,7 @@ export function stressCommand(): Command {
           opsPerThread: o.ops ?? 0,
           seed: o.seed,
           memoryMiB: o.memory,
+          tlbEntries: o.tlbEntries,
           pressureMiB: o.pressure,
           validateEveryMs: o.validateEvery,
           delayInjection: o.delayInjection,

@@ -28,6 +28,11 @@ export interface StressConfig {
   opsPerThread: number;
   seed: number;
   memoryMiB: number;
+  /**
+   * Entries of each CPU's TLB; absent: the machine's default (2048). A small TLB evicts on every
+   * few pages, so walks and refills run all the time; a large one keeps stale entries longest.
+   */
+  tlbEntries?: number;
   pressureMiB: number;
   /** Pause and validate the whole machine this often (0: only at the end). */
   validateEveryMs: number;
@@ -120,6 +125,7 @@ export async function runStress(
   const machine = Machine.create({
     memoryMiB: config.memoryMiB,
     cpus: machineCpus,
+    ...(config.tlbEntries !== undefined ? { tlbEntries: config.tlbEntries } : {}),
     // Each stress thread (a process on a CPU) may have a forked child alive.
     maxProcesses: config.processes * (config.cpus + 1) + 2,
     vaMiB: 256,
