@@ -12,6 +12,12 @@
 #define VRH_HAVE_MADV_FREE 0
 #endif
 
+#ifdef MADV_POPULATE_READ
+#define VRH_HAVE_POPULATE 1
+#else
+#define VRH_HAVE_POPULATE 0
+#endif
+
 #if defined(MADV_WIPEONFORK) && defined(MADV_KEEPONFORK)
 #define VRH_HAVE_WIPEONFORK 1
 #else

@@ -20,43 +20,57 @@ export interface MicroMeasurement {
   unavailable?: string | null;
 }
 
-/** The native measurements each event is derived from: cost = plus - minus, per `per`. */
+/**
+ * The native measurements each event is derived from: cost = (sum of coefficient x measurement) /
+ * divide. Most are one measurement, or the difference of two that differ by that event alone.
+ */
 interface Derivation {
-  plus: string;
-  minus?: string;
-  /** Divide the difference by this (e.g. a toggle is two shootdowns, split over sender and receiver). */
+  terms: readonly (readonly [name: string, coefficient: number])[];
+  /** Divide the sum by this (e.g. a toggle is two shootdowns, split over sender and receiver). */
   divide: number;
   text: string;
 }
 
 export const DERIVATIONS: Record<HwEvent, Derivation> = {
-  syscall: { plus: 'null_syscall', divide: 1, text: 'null_syscall (getppid) per call' },
+  syscall: { terms: [['null_syscall', 1]], divide: 1, text: 'null_syscall (getppid) per call' },
   fault: {
-    plus: 'null_syscall',
+    terms: [
+      ['zero_page_read_fault', 1],
+      ['populate_read_fresh', -1],
+      ['populate_read_populated', 2],
+    ],
     divide: 1,
-    text: "null_syscall, standing for the exception's entry and exit (a lower bound: a fault enters by the IDT and leaves by IRET, a syscall by SYSCALL/SYSRET); the handler's work, which the model runs in software, is not charged (zero_page_read_fault, trap and handler together, is the upper bound)",
+    text: "zero_page_read_fault - (populate_read_fresh - 2 x populate_read_populated): the zero-page read fault less its handler, which MADV_POPULATE_READ runs without the trap (less its two page-table lookups per page): the exception's entry and exit, whose handler the model runs in software",
   },
   ipiSend: {
-    plus: 'mprotect_toggle_remote_thread',
-    minus: 'mprotect_toggle_alone',
+    terms: [
+      ['mprotect_toggle_remote_thread', 1],
+      ['mprotect_toggle_alone', -1],
+    ],
     divide: 4,
     text: '(mprotect_toggle_remote_thread - mprotect_toggle_alone) / 2 shootdowns per toggle, half to the sender',
   },
   ipiHandler: {
-    plus: 'mprotect_toggle_remote_thread',
-    minus: 'mprotect_toggle_alone',
+    terms: [
+      ['mprotect_toggle_remote_thread', 1],
+      ['mprotect_toggle_alone', -1],
+    ],
     divide: 4,
     text: '(mprotect_toggle_remote_thread - mprotect_toggle_alone) / 2 shootdowns per toggle, half to the receiver',
   },
   tlbRefill: {
-    plus: 'copy_512k_after_flush',
-    minus: 'copy_512k_warm_tlb',
+    terms: [
+      ['copy_512k_after_flush', 1],
+      ['copy_512k_warm_tlb', -1],
+    ],
     divide: 256,
     text: 'copy_512k_after_flush - copy_512k_warm_tlb per translation (a 512 KiB memcpy right after a full TLB flush, against one through a warm TLB: 128 source and 128 destination pages refilled inside a sequential copy)',
   },
   dirtyAssist: {
-    plus: 'copy_512k_after_free',
-    minus: 'copy_512k_after_flush',
+    terms: [
+      ['copy_512k_after_free', 1],
+      ['copy_512k_after_flush', -1],
+    ],
     divide: 128,
     text: 'copy_512k_after_free - copy_512k_after_flush per destination page (both refill every translation; after MADV_FREE the copy also sets the accessed and dirty bits of the 128 pages it cleaned)',
   },
@@ -83,20 +97,25 @@ function lookup(
   return { medianNs: m.medianNs, minNs: m.minNs, maxNs: m.maxNs };
 }
 
-/** One event's cost; a difference that comes out negative (noise) is 0, and says so. */
+/** One event's cost; a sum that comes out negative (noise) is 0, and says so. */
 export function deriveCost(micro: MicroMeasurement[], event: HwEvent): HwCost {
   const d = DERIVATIONS[event];
-  const plus = lookup(micro, d.plus);
-  const minus = d.minus === undefined ? { medianNs: 0, minNs: 0, maxNs: 0 } : lookup(micro, d.minus);
-  const ns = (plus.medianNs - minus.medianNs) / d.divide;
-  // The spread of a difference: from the least plus against the most minus, and the reverse.
-  const lo = (plus.minNs - minus.maxNs) / d.divide;
-  const hi = (plus.maxNs - minus.minNs) / d.divide;
+  let ns = 0;
+  // The spread: every term at the end of its range that lowers the sum, then every one that raises it.
+  let lo = 0;
+  let hi = 0;
+  for (const [name, coefficient] of d.terms) {
+    const m = lookup(micro, name);
+    ns += coefficient * m.medianNs;
+    lo += coefficient * (coefficient > 0 ? m.minNs : m.maxNs);
+    hi += coefficient * (coefficient > 0 ? m.maxNs : m.minNs);
+  }
+  ns /= d.divide;
   const clamped = ns < 0 ? '; the difference was negative (noise), so 0' : '';
   return {
     ns: Math.max(0, ns),
-    minNs: Math.max(0, lo),
-    maxNs: Math.max(0, hi),
+    minNs: Math.max(0, lo / d.divide),
+    maxNs: Math.max(0, hi / d.divide),
     derivation: d.text + clamped,
   };
 }

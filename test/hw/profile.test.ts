@@ -26,7 +26,9 @@ const m = (name: string, medianNs: number, minNs = medianNs, maxNs = medianNs): 
 
 const MICRO: MicroMeasurement[] = [
   m('null_syscall', 100, 90, 120),
-  m('zero_page_read_fault', 700),
+  m('zero_page_read_fault', 700, 650, 800),
+  m('populate_read_fresh', 450, 400, 500),
+  m('populate_read_populated', 130, 120, 140),
   m('mprotect_toggle_alone', 2000),
   m('mprotect_toggle_remote_thread', 10000, 9000, 12000),
   m('read_populated', 5),
@@ -43,7 +45,8 @@ describe('hardware profile', () => {
   it('derives each event from its measurements, with the spread of the difference', () => {
     expect(deriveCost(MICRO, 'syscall')).toMatchObject({ ns: 100, minNs: 90, maxNs: 120 });
     expect(deriveCost(MICRO, 'ipiSend')).toMatchObject({ ns: 2000, minNs: 1750, maxNs: 2500 });
-    expect(deriveCost(MICRO, 'fault')).toMatchObject({ ns: 100, minNs: 90, maxNs: 120 });
+    // 700 - (450 - 2 x 130); the spread from 650 - 500 + 2 x 120 to 800 - 400 + 2 x 140.
+    expect(deriveCost(MICRO, 'fault')).toMatchObject({ ns: 510, minNs: 390, maxNs: 680 });
     expect(deriveCost(MICRO, 'tlbRefill').ns).toBe(40);
     expect(deriveCost(MICRO, 'dirtyAssist').ns).toBe(150);
   });
