@@ -8,13 +8,12 @@
 // Variants run in interleaved rounds of timed batches; each reports its median batch and the spread.
 
 import { instantiateArch } from '../../src/arch/wasm.js';
-import { Machine, type Thread } from '../../src/index.js';
+import type { Machine } from '../../src/index.js';
 import { PAGE_SIZE } from '../../src/layout/layout.js';
 import { clearPage, copyPage } from '../../src/mm/highmem.js';
+import { USER_COPY_BYTES, userCopyBuffers } from '../../src/real/calibrate.js';
 import { median, table } from '../report.js';
 import { type MmSection, QUICK } from './common.js';
-
-const USER_COPY_BYTES = 512 * 1024;
 
 interface Variant {
   name: string;
@@ -45,21 +44,9 @@ export interface ArchReport {
   targets: ArchTarget[];
 }
 
-/** A process of a fresh machine of `arch` (debug off, as in benchmarks) with two touched 512 KiB buffers. */
-function userBuffers(arch: 'wasm' | 'js'): { machine: Machine; t: Thread; dst: number; src: number } {
-  const machine = Machine.create({ memoryMiB: 64, cpus: 1, maxProcesses: 2, vaMiB: 64, arch });
-  const t = machine.createProcess().mainThread();
-  const src = t.mmap(USER_COPY_BYTES);
-  const dst = t.mmap(USER_COPY_BYTES);
-  if (src < 0 || dst < 0) throw new Error('arch bench: mmap failed');
-  t.fill(src, USER_COPY_BYTES, 0x5a);
-  t.fill(dst, USER_COPY_BYTES, 0);
-  return { machine, t, dst, src };
-}
-
 function variants(quick: boolean): { list: Variant[]; machines: Machine[] } {
-  const wasm = userBuffers('wasm');
-  const js = userBuffers('js');
+  const wasm = userCopyBuffers('wasm');
+  const js = userCopyBuffers('js');
   const k = wasm.machine.kernel;
   const kj = js.machine.kernel;
   // The floor: the same module, called with no argument check, on the same memory and frames.

@@ -3,16 +3,39 @@
 // run, for the scale factor. End-to-end results never enter (docs/fidelity.md).
 
 import os from 'node:os';
+import type { ArchKind } from '../arch/arch.js';
 import { cachedHostProfile, hostProfilePath, writeProfileFile } from '../hw/cache.js';
 import { deriveProfile } from '../hw/derive.js';
 import type { HwProfile } from '../hw/profile.js';
 import { Machine } from '../mm/machine.js';
+import type { Thread } from '../mm/thread.js';
 import { BUILD_HINT, harnessBuilt } from './harness.js';
 import { runRealMicro } from './micro.js';
 import { spread } from './paired.js';
 import type { MicroResult } from './types.js';
 
-const COPY_BYTES = 512 * 1024;
+/** ebizzy's chunk: the user copy both the scale factor and bench:mm time. */
+export const USER_COPY_BYTES = 512 * 1024;
+
+/**
+ * A process of a fresh machine of `arch` (debug off, profile none) with two touched buffers of
+ * USER_COPY_BYTES: what the model's user copy is timed on, here and in bench:mm.
+ */
+export function userCopyBuffers(arch: ArchKind = 'wasm'): {
+  machine: Machine;
+  t: Thread;
+  dst: number;
+  src: number;
+} {
+  const machine = Machine.create({ memoryMiB: 64, cpus: 1, maxProcesses: 2, vaMiB: 64, arch });
+  const t = machine.createProcess().mainThread();
+  const src = t.mmap(USER_COPY_BYTES);
+  const dst = t.mmap(USER_COPY_BYTES);
+  if (src < 0 || dst < 0) throw new Error('user copy buffers: mmap failed');
+  t.fill(src, USER_COPY_BYTES, 0x5a);
+  t.fill(dst, USER_COPY_BYTES, 0);
+  return { machine, t, dst, src };
+}
 
 /**
  * The model's 512 KiB user copy through its MMU (t.copy, arch wasm, profile none): ns per copy of
@@ -20,18 +43,12 @@ const COPY_BYTES = 512 * 1024;
  * V8 had optimised the copy loop, and a calibration's median came out anywhere from 16 to 41 us).
  */
 export function modelCopySamples(rounds = 15, copiesPerRound = 40, warmup = 400): number[] {
-  const machine = Machine.create({ memoryMiB: 32, cpus: 1, maxProcesses: 2, vaMiB: 64 });
-  const t = machine.createProcess().mainThread();
-  const src = t.mmap(COPY_BYTES);
-  const dst = t.mmap(COPY_BYTES);
-  if (src < 0 || dst < 0) throw new Error('calibrate: mmap of the copy buffers failed');
-  t.fill(src, COPY_BYTES, 0x5a);
-  t.fill(dst, COPY_BYTES, 0);
-  for (let i = 0; i < warmup; i++) t.copy(dst, src, COPY_BYTES);
+  const { machine, t, dst, src } = userCopyBuffers();
+  for (let i = 0; i < warmup; i++) t.copy(dst, src, USER_COPY_BYTES);
   const samples: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const start = performance.now();
-    for (let i = 0; i < copiesPerRound; i++) t.copy(dst, src, COPY_BYTES);
+    for (let i = 0; i < copiesPerRound; i++) t.copy(dst, src, USER_COPY_BYTES);
     samples.push(((performance.now() - start) * 1e6) / copiesPerRound);
   }
   machine.detach();
@@ -39,7 +56,7 @@ export function modelCopySamples(rounds = 15, copiesPerRound = 40, warmup = 400)
 }
 
 /** The lowest of the sets' medians (see calibrate): noise on a shared host only adds time. */
-export function modelCopyNs(sets: number[][] = [modelCopySamples()]): number {
+export function modelCopyNs(sets: number[][]): number {
   return Math.min(...sets.map((set) => spread(set).median));
 }
 
