@@ -205,7 +205,8 @@ export async function runEbizzy(config: RunConfig, hooks: RunHooks = {}): Promis
     const records = perThreadResults.reduce((sum, r) => sum + r.records, 0);
     const host = hostInfo();
     return {
-      config,
+      // The TLB size the machine ran with, whether the config named one or took the default.
+      config: { ...config, tlbEntries: machine.config.tlbEntries },
       host,
       oversubscribed: busyCpus(config.cpus, config.pressureMiB) > host.cores,
       records,

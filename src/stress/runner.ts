@@ -139,7 +139,8 @@ export async function runStress(
   const control = new Int32Array(new SharedArrayBuffer(256));
   const host = hostInfo();
   const report: StressReport = {
-    config,
+    // The TLB size the machine ran with, whether the config named one or took the default.
+    config: { ...config, tlbEntries: machine.config.tlbEntries },
     host,
     oversubscribed: busyCpus(config.cpus, config.pressureMiB) > host.cores,
     elapsedSeconds: 0,
