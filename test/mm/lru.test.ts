@@ -4,7 +4,7 @@
 // (young) bit that MADV_FREE clears, and the validator catches a mapped page missing from the LRU.
 
 import { describe, expect, it } from 'vitest';
-import { MADV_DONTNEED, MADV_FREE, type Machine, type Process } from '../../src/index.js';
+import { MADV_DONTNEED, MADV_FREE, type Machine, type Process, type Thread } from '../../src/index.js';
 import { LRU_BATCH_SIZE, PAGE as PAGE_STRUCT } from '../../src/layout/layout.js';
 import { PG_FREE, PG_LAZYFREE, PG_LRU } from '../../src/mm/mm_types.js';
 import { PTE_DIRTY, PTE_YOUNG, pteFrame } from '../../src/mm/pgtable.js';
@@ -36,13 +36,19 @@ function lruLockAcquisitions(machine: Machine): number {
   return machine.lockStat().find((row) => row.name === 'lru_lock')?.acquisitions ?? Number.NaN;
 }
 
+/** A fresh machine's process on CPU 0 with `pages` pages mapped and, given `value`, filled with it. */
+function mapped(pages: number, value?: number): { machine: Machine; proc: Process; t: Thread; addr: number } {
+  const machine = smallMachine();
+  const proc = machine.createProcess();
+  const t = proc.mainThread(0);
+  const addr = t.mmap(pages * PAGE);
+  if (value !== undefined) t.fill(addr, pages * PAGE, value);
+  return { machine, proc, t, addr };
+}
+
 describe('page LRU', () => {
   it('puts a faulted page on the anon LRU through its CPU batch, and takes it off when freed', () => {
-    const machine = smallMachine();
-    const proc = machine.createProcess();
-    const t = proc.mainThread(0);
-    const addr = t.mmap(PAGE);
-    t.fill(addr, PAGE, 1);
+    const { machine, proc, t, addr } = mapped(1, 1);
     const frame = frameOf(machine, proc, addr);
     // In the batch: not on the LRU yet, and the batch holds a reference of its own.
     expect(lruBatchCount(machine.kernel, 0)).toBe(1);
@@ -65,11 +71,7 @@ describe('page LRU', () => {
   });
 
   it('drains its own batch before an mmu_gather frees the pages (free_pages_and_swap_cache)', () => {
-    const machine = smallMachine();
-    const proc = machine.createProcess();
-    const t = proc.mainThread(0);
-    const addr = t.mmap(3 * PAGE);
-    t.fill(addr, 3 * PAGE, 1);
+    const { machine, t, addr } = mapped(3, 1);
     expect(lruBatchCount(machine.kernel, 0)).toBe(3);
     expect(t.munmap(addr, 3 * PAGE)).toBe(0);
     expect(lruBatchCount(machine.kernel, 0)).toBe(0);
@@ -118,11 +120,7 @@ describe('page LRU', () => {
   });
 
   it('empties the LRU when a process exits', () => {
-    const machine = smallMachine();
-    const proc = machine.createProcess();
-    const t = proc.mainThread(0);
-    const addr = t.mmap(40 * PAGE);
-    t.fill(addr, 40 * PAGE, 3);
+    const { machine, proc } = mapped(40, 3);
     expect(lruCounts(machine).anon).toBe(30);
     proc.exit(0);
     expect(lruCounts(machine)).toEqual({ anon: 0, lazyfree: 0 });
@@ -133,11 +131,7 @@ describe('page LRU', () => {
 
 describe('MADV_FREE and the LRU', () => {
   it('moves pages to the lazyfree list; reclaim discards the clean one and puts the re-dirtied one back', () => {
-    const machine = smallMachine();
-    const proc = machine.createProcess();
-    const t = proc.mainThread(0);
-    const addr = t.mmap(2 * PAGE);
-    t.fill(addr, 2 * PAGE, 5);
+    const { machine, proc, t, addr } = mapped(2, 5);
     expect(t.madvise(addr, 2 * PAGE, MADV_FREE)).toBe(0);
     // MADV_FREE drained this CPU's batch first, so both pages were on the anon LRU to move.
     expect(lruCounts(machine)).toEqual({ anon: 0, lazyfree: 2 });
@@ -158,12 +152,8 @@ describe('MADV_FREE and the LRU', () => {
   });
 
   it('frees a lazily freed range again (rewritten meanwhile) without lru_lock, cleaning its PTEs', () => {
-    const machine = smallMachine();
-    const proc = machine.createProcess();
-    const t = proc.mainThread(0);
     const pages = 40;
-    const addr = t.mmap(pages * PAGE);
-    t.fill(addr, pages * PAGE, 5);
+    const { machine, proc, t, addr } = mapped(pages, 5);
     expect(t.madvise(addr, pages * PAGE, MADV_FREE)).toBe(0);
     expect(lruCounts(machine)).toEqual({ anon: 0, lazyfree: pages });
     // ebizzy's cycle: the allocator hands the range out again, the copy rewrites it, it is freed again.
@@ -195,10 +185,7 @@ describe('MADV_FREE and the LRU', () => {
 
 describe('the accessed (young) bit', () => {
   it('is set by the page walk of an access and cleared by MADV_FREE', () => {
-    const machine = smallMachine();
-    const proc = machine.createProcess();
-    const t = proc.mainThread(0);
-    const addr = t.mmap(PAGE);
+    const { machine, proc, t, addr } = mapped(1);
     expect(t.read(addr, 1)[0]).toBe(0);
     expect(pte(machine, proc, addr) & (PTE_YOUNG | PTE_DIRTY)).toBe(PTE_YOUNG);
     t.fill(addr, 1, 1);
@@ -212,11 +199,7 @@ describe('the accessed (young) bit', () => {
   });
 
   it('starts cleared in a forked child', () => {
-    const machine = smallMachine();
-    const proc = machine.createProcess();
-    const t = proc.mainThread(0);
-    const addr = t.mmap(PAGE);
-    t.fill(addr, PAGE, 1);
+    const { machine, proc, t, addr } = mapped(1, 1);
     const child = t.fork();
     if (typeof child === 'number') throw new Error(`fork failed: ${child}`);
     const k = machine.kernel;
@@ -228,11 +211,7 @@ describe('the accessed (young) bit', () => {
 
 describe('the validator and the LRU', () => {
   it('reports a mapped page that is on no LRU list and in no batch', () => {
-    const machine = smallMachine();
-    const proc = machine.createProcess();
-    const t = proc.mainThread(0);
-    const addr = t.mmap(PAGE);
-    t.fill(addr, PAGE, 1);
+    const { machine, proc, addr } = mapped(1, 1);
     lruAddDrain(machine.cpu(0));
     machine.validate();
     // Corrupt the state as a path that forgot the LRU would: the page leaves the list.
@@ -244,11 +223,7 @@ describe('the validator and the LRU', () => {
   });
 
   it('reports an LRU list whose PG_LRU flags do not add up', () => {
-    const machine = smallMachine();
-    const proc = machine.createProcess();
-    const t = proc.mainThread(0);
-    const addr = t.mmap(PAGE);
-    t.fill(addr, PAGE, 1);
+    const { machine, proc, addr } = mapped(1, 1);
     lruAddDrain(machine.cpu(0));
     const k = machine.kernel;
     Atomics.or(k.i32, k.pageWord(frameOf(machine, proc, addr) + 1, PAGE_STRUCT.flags), PG_LRU);
