@@ -42,7 +42,8 @@ export function harnessArgs(config: RealRunConfig): string[] {
   ];
 }
 
-const ARENA_KEYS: (keyof RealArenaCounters)[] = [
+/** The harness arena's counters, as its JSON names them. */
+export const ARENA_KEYS: readonly (keyof RealArenaCounters)[] = [
   'purgePasses',
   'purgeCalls',
   'purgeErrors',

@@ -5,10 +5,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/index.js';
-import { kswapdStop } from '../../src/mm/vmscan.js';
 import { CpuPool } from '../../src/workers/cpus.js';
 import { KERNEL_JOBS } from '../../src/workloads/kernel_jobs.js';
-import { JOBS } from './helpers.js';
+import { JOBS, settleWithKswapd } from './helpers.js';
 import type { ForkRoundsResult } from './jobs.js';
 
 const PAGE = 4096;
@@ -50,12 +49,7 @@ describe('fork under concurrency and memory pressure', () => {
         control,
         cpus: 3,
       });
-      const settled = await Promise.allSettled([...workers, hogRun]);
-      kswapdStop(machine.kernel);
-      await kswapd;
-      const failed = settled.find((s) => s.status === 'rejected');
-      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-      const results = await Promise.all(workers);
+      const results = await settleWithKswapd(machine, kswapd, workers, [hogRun]);
       const stat = machine.vmstat();
       console.log(
         `fork rounds: ${results.map((r) => `${r.rounds} rounds (${r.parentPurged} parent / ${r.childPurged} child purged, ${r.oom} oom)`).join('; ')}; ` +

@@ -3,6 +3,7 @@
 import { expect } from 'vitest';
 import { Machine, type MachineConfigInput } from '../../src/index.js';
 import type { MachineLayout } from '../../src/layout/layout.js';
+import { kswapdStop } from '../../src/mm/vmscan.js';
 
 /** A small machine for single-thread semantics (cheap to create, cheap to snapshot). */
 export function smallMachine(config: MachineConfigInput = {}): Machine {
@@ -91,4 +92,22 @@ export function thrown(body: () => unknown): unknown {
     return error;
   }
   return undefined;
+}
+
+/**
+ * Waits for every CPU's run (even after one failed) before stopping kswapd, then rethrows the first
+ * failure; returns the workers' results.
+ */
+export async function settleWithKswapd<T>(
+  machine: Machine,
+  kswapd: Promise<unknown>,
+  workers: Promise<T>[],
+  others: Promise<unknown>[],
+): Promise<T[]> {
+  const settled = await Promise.allSettled([...workers, ...others]);
+  kswapdStop(machine.kernel);
+  await kswapd;
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  return Promise.all(workers);
 }

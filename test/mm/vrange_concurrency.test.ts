@@ -5,10 +5,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { Machine, type MachineConfigInput } from '../../src/index.js';
-import { kswapdStop } from '../../src/mm/vmscan.js';
 import { CpuPool } from '../../src/workers/cpus.js';
 import { KERNEL_JOBS } from '../../src/workloads/kernel_jobs.js';
-import { JOBS } from './helpers.js';
+import { JOBS, settleWithKswapd } from './helpers.js';
 import type { LazyfreeRoundsResult, VolatileRoundsResult } from './jobs.js';
 
 const PAGE = 4096;
@@ -71,13 +70,7 @@ async function run<R>(
       control,
       cpus: 3,
     });
-    // Wait for every CPU (even after a failure) before stopping kswapd and closing the pool.
-    const settled = await Promise.allSettled([...workers, hogRun]);
-    kswapdStop(machine.kernel);
-    await kswapd;
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-    const results = await Promise.all(workers);
+    const results = await settleWithKswapd(machine, kswapd, workers, [hogRun]);
     let validation: Error | null = null;
     try {
       machine.validate();

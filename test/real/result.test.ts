@@ -3,7 +3,7 @@
 // another policy is an error naming what is wrong, never a NaN in a report.
 import { describe, expect, it } from 'vitest';
 import { defaultEbizzy } from '../../src/experiment/defaults.js';
-import { realRunResult } from '../../src/real/ebizzy.js';
+import { ARENA_KEYS, realRunResult } from '../../src/real/ebizzy.js';
 import { microResult } from '../../src/real/micro.js';
 import type { RealRunConfig } from '../../src/real/types.js';
 
@@ -21,21 +21,7 @@ const PLATFORM = {
   cpusOnline: 2,
   advice: { MADV_DONTNEED: true, MADV_FREE: true, MADV_WIPEONFORK: true },
 };
-const ARENA = Object.fromEntries(
-  [
-    'purgePasses',
-    'purgeCalls',
-    'purgeErrors',
-    'pagesPurged',
-    'unmarkCalls',
-    'unmarkErrors',
-    'runsFromDirty',
-    'runsFromFree',
-    'chunkMmaps',
-    'chunkMunmaps',
-    'hugeMmaps',
-  ].map((k) => [k, 1]),
-);
+const ARENA = Object.fromEntries(ARENA_KEYS.map((k) => [k, 1]));
 
 function ebizzyJson(): Record<string, unknown> {
   return {
